@@ -1,0 +1,188 @@
+"""The bilevel problem protocol shared by synthetic families and realistic tasks.
+
+    min_x Phi(x) = f(x, y*(x)),   y*(x) = argmin_y g(x, y),   g(x, .) mu-strongly convex
+    grad Phi(x) = grad_x f - grad2_xy g z*,   z*(x) = [grad2_yy g]^-1 grad_y f   at y = y*(x)
+
+Every method is batched over a leading run dimension: x has shape (R, dim_x), y and v shape
+(R, dim_y); scalar functions return shape (R,). A problem owns all structure (parameters,
+data, sampling, noise, ground truth); algorithms only see the counted ``Oracle`` built by
+``problem.oracle(...)``.
+
+Stochastic realisations (``sample_*``) take a ``Draw`` (synthetic.rng) so that run r's samples
+depend on (seed, r, call) only. The default realisations add the problem's noise laws to the
+exact derivatives; finite-sum families override them with minibatch sums.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+
+import torch
+
+from synthetic.constants import Constants
+from synthetic.noise import LAWS, NoiseLaw
+from synthetic.rng import Draw
+
+Tensor = torch.Tensor
+
+# Sub-streams of a Draw reserved for additive noise (problems use 0..9 for their own sampling).
+_SUB_X, _SUB_Y, _SUB_HVP, _SUB_JVP = 20, 30, 40, 50
+
+
+def noise_laws(noise: str | dict, sigma_f: float, sigma_g1: float, sigma_g2: float, nu: float) -> dict:
+    """Per-kind NoiseLaw from a law name (all kinds) or a dict {kind: law name}."""
+    kinds = ("grad_f", "grad_g", "hvp", "jvp")
+    if isinstance(noise, str):
+        names = dict.fromkeys(kinds, noise)
+    elif isinstance(noise, dict):
+        unknown = set(noise) - set(kinds)
+        if unknown:
+            raise ValueError(f"noise keys must be among {kinds}, got {sorted(unknown)}")
+        names = {k: noise.get(k, "none") for k in kinds}
+    else:
+        raise ValueError(f"noise must be a law name in {LAWS} or a dict {{kind: law}}, got {noise!r}")
+    for label, value in (("sigma_f", sigma_f), ("sigma_g1", sigma_g1), ("sigma_g2", sigma_g2)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{label} must be a finite number >= 0, got {value!r}")
+    sigmas = {"grad_f": sigma_f, "grad_g": sigma_g1, "hvp": sigma_g2, "jvp": sigma_g2}
+    return {k: NoiseLaw(names[k], float(sigmas[k]) if names[k] != "none" else 0.0, nu) for k in kinds}
+
+
+def check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def check_number(name: str, value, low: float = -math.inf, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """Validate a float parameter against [low, high] (open ends when asked); return it."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        raise ValueError(f"{name} must be a number in {lo}{low}, {high}{hi}, got {value!r}")
+    return float(value)
+
+
+class BilevelProblem(ABC):
+    """Base class: exact quantities plus per-sample stochastic realisations."""
+
+    name: str = "problem"
+    has_ground_truth: bool = True  # y*, z*, Phi, grad Phi available (False for realistic tasks)
+    dim_x: int
+    dim_y: int
+    constants: Constants
+    noise: dict  # kind -> NoiseLaw
+
+    def __init__(self, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64):
+        self.device = torch.device(device)
+        self.dtype = dtype
+
+    # ---- exact quantities (closed form in subclasses) -------------------------------
+    @abstractmethod
+    def f(self, x: Tensor, y: Tensor) -> Tensor: ...
+
+    @abstractmethod
+    def g(self, x: Tensor, y: Tensor) -> Tensor: ...
+
+    @abstractmethod
+    def grad_f(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """(grad_x f, grad_y f)."""
+
+    @abstractmethod
+    def grad_y_g(self, x: Tensor, y: Tensor) -> Tensor: ...
+
+    @abstractmethod
+    def hvp_yy(self, x: Tensor, y: Tensor, v: Tensor) -> Tensor:
+        """grad2_yy g(x, y) v, shape (R, dim_y)."""
+
+    @abstractmethod
+    def jvp_xy(self, x: Tensor, y: Tensor, v: Tensor) -> Tensor:
+        """grad2_xy g(x, y) v, shape (R, dim_x): the x-gradient of <grad_y g, v>."""
+
+    @abstractmethod
+    def y_star(self, x: Tensor) -> Tensor: ...
+
+    @abstractmethod
+    def hessian_yy(self, x: Tensor, y: Tensor) -> Tensor:
+        """grad2_yy g(x, y) as (R, dim_y, dim_y)."""
+
+    def z_star(self, x: Tensor) -> Tensor:
+        """z*(x) = [grad2_yy g]^-1 grad_y f at y*(x)."""
+        y = self.y_star(x)
+        _, gy = self.grad_f(x, y)
+        return torch.linalg.solve(self.hessian_yy(x, y), gy.unsqueeze(-1)).squeeze(-1)
+
+    def phi(self, x: Tensor) -> Tensor:
+        return self.f(x, self.y_star(x))
+
+    def grad_phi(self, x: Tensor) -> Tensor:
+        """Implicit-function hypergradient grad_x f - grad2_xy g z* at y*(x)."""
+        y = self.y_star(x)
+        gx, _ = self.grad_f(x, y)
+        return gx - self.jvp_xy(x, y, self.z_star(x))
+
+    # ---- initial points -------------------------------------------------------------
+    @property
+    def x0(self) -> Tensor:
+        """Default upper-level start (dim_x,); every run starts here."""
+        return torch.zeros(self.dim_x, dtype=self.dtype, device=self.device)
+
+    @property
+    def y0(self) -> Tensor:
+        """Default lower-level start (dim_y,)."""
+        return torch.zeros(self.dim_y, dtype=self.dtype, device=self.device)
+
+    # ---- stochastic realisations: exact + additive noise by default -------------------
+    def sample_grad_f(self, x: Tensor, y: Tensor, draw: Draw) -> tuple[Tensor, Tensor]:
+        gx, gy = self.grad_f(x, y)
+        law = self.noise["grad_f"]
+        if law.active:
+            nx, ny = law.sample(draw, (self.dim_x, self.dim_y), _SUB_X)
+            gx, gy = gx + nx, gy + ny
+        return gx, gy
+
+    def sample_grad_g(self, x: Tensor, y: Tensor, draw: Draw) -> Tensor:
+        gy = self.grad_y_g(x, y)
+        law = self.noise["grad_g"]
+        return gy + law.sample(draw, (self.dim_y,), _SUB_Y)[0] if law.active else gy
+
+    def sample_hvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> Tensor:
+        """grad2_yy G(x, y; zeta) v with ||grad2_yy G - grad2_yy g|| <= sigma_g2 (noise scaled by ||v||)."""
+        hv = self.hvp_yy(x, y, v)
+        law = self.noise["hvp"]
+        return hv + law.sample(draw, (self.dim_y,), _SUB_HVP, v.norm(dim=1))[0] if law.active else hv
+
+    def sample_jvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> Tensor:
+        jv = self.jvp_xy(x, y, v)
+        law = self.noise["jvp"]
+        return jv + law.sample(draw, (self.dim_x,), _SUB_JVP, v.norm(dim=1))[0] if law.active else jv
+
+    def sample_hvp_jvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> tuple[Tensor, Tensor]:
+        """Both second-order products from one sample zeta (one vector-Jacobian product of grad_y G)."""
+        return self.sample_hvp(x, y, v, draw), self.sample_jvp(x, y, v, draw)
+
+    def metrics(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
+        """Extra per-run quantities a runner records (e.g. a task's test accuracy); {} by default."""
+        return {}
+
+    # ---- helpers --------------------------------------------------------------------
+    def oracle(self, runs: int = 1, seed: int = 0, run_ids: Tensor | None = None):
+        """A counted stochastic oracle for ``runs`` independent runs (see synthetic.oracle)."""
+        from synthetic.oracle import Oracle
+
+        return Oracle(self, runs=runs, seed=seed, run_ids=run_ids)
+
+    def batch(self, point: Tensor, runs: int) -> Tensor:
+        """Repeat a (d,) point into an (R, d) batch."""
+        return point.to(self.device, self.dtype).unsqueeze(0).repeat(runs, 1)
+
+    def describe(self) -> str:
+        c = self.constants
+        return (f"{self.name}: dim_x={self.dim_x}, dim_y={self.dim_y}, mu={c.mu:.4g}, l_g1={c.l_g1:.4g}, "
+                f"kappa={c.kappa:.4g}, L_x=({c.L_x0:.4g}, {c.L_x1:.4g}), L_y=({c.L_y0:.4g}, {c.L_y1:.4g}), "
+                f"l_f0={c.l_f0:.4g}, l_g2={c.l_g2:.4g}")

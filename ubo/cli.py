@@ -1,0 +1,38 @@
+"""The ``ubo`` command: ``ubo validate`` (main job), ``ubo demo``, ``ubo tasks``, ``ubo problems``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _problems(args) -> int:
+    from synthetic import list_problems
+
+    for name, summary in list_problems().items():
+        print(f"{name:14s} {summary}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tasks.cli import add_tasks_parser
+    from theory.cli import add_demo_parser, add_validate_parser
+
+    parser = argparse.ArgumentParser(prog="ubo", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_validate_parser(sub)
+    add_demo_parser(sub)
+    add_tasks_parser(sub)
+    p = sub.add_parser("problems", help="list the synthetic problem families")
+    p.set_defaults(func=_problems)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
