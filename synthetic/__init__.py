@@ -1,16 +1,21 @@
 """Synthetic bilevel problems with certified constants, counted stochastic oracles and noise laws."""
 
-from synthetic import logcosh_bilevel
+from synthetic import curvature, logcosh_bilevel, quadratic
 from synthetic.constants import Constants
 from synthetic.noise import LAWS, NoiseLaw
 from synthetic.oracle import KINDS, Oracle
 from synthetic.problem import BilevelProblem
 from synthetic.registry import list_problems, make_problem, register
+from synthetic.zoo import list_functions, make_function
 
 register("coupled", "F3: (L0,L1) cosh landscape + c*logcosh(y - Kx - t) over a quadratic lower level "
          "(grad_x f depends on y)")(logcosh_bilevel.coupled)
+register("curvature", "F4: ridge lower level with x-dependent curvature lam*sigmoid(Wx) (l_g2 > 0) under a cosh "
+         "landscape + validation least squares; minibatch data noise")(curvature.curvature)
 register("decoupled", "F2: (L0,L1) cosh landscape + c*logcosh(y - t) over a quadratic lower level "
          "(exact drift ||J|| eta)")(logcosh_bilevel.decoupled)
+register("quadratic", "bounded-smooth (L1 = 0) finite sum of n random quadratics, minibatch noise "
+         "(benchopt-like simulated quadratic)")(quadratic.quadratic)
 
-__all__ = ["BilevelProblem", "Constants", "KINDS", "LAWS", "NoiseLaw", "Oracle", "list_problems",
-           "make_problem", "register"]
+__all__ = ["BilevelProblem", "Constants", "KINDS", "LAWS", "NoiseLaw", "Oracle", "list_functions",
+           "list_problems", "make_function", "make_problem", "register"]

@@ -3,7 +3,9 @@
     U(x) = sum_i phi((R x)_i),   phi(t) = (L0 / L1^2) cosh(L1 t) + alpha cos(omega t)
 
 R is orthogonal (identity when ``rotate=False``). For L1 = 0 the cosh term is its limit
-L0 t^2 / 2 (bounded smoothness).
+L0 t^2 / 2 (bounded smoothness); so is it for 0 < L1 < QUADRATIC_BELOW, where L0/L1^2 cosh(L1 t) would
+lose the t-dependence to rounding (or overflow): L0 t^2/2 is (L0, 0)-, hence (L0, L1)-smooth, so the
+certificate below still holds.
 
 Certificate (Hessian form, ||grad2 U|| <= L0_U + L1 ||grad U|| everywhere):
     phi'' = L0 cosh(L1 t) - alpha omega^2 cos(omega t),  phi' = (L0/L1) sinh(L1 t) - alpha omega sin(omega t)
@@ -25,10 +27,14 @@ import torch
 from scipy.optimize import minimize_scalar
 
 
+QUADRATIC_BELOW = 1e-4
+
+
 class CoshLandscape:
     def __init__(self, dim: int, L0: float, L1: float, alpha: float, omega: float,
                  rotation: torch.Tensor | None = None):
         self.dim, self.L0, self.L1, self.alpha, self.omega = dim, L0, L1, alpha, omega
+        self._quadratic = L1 < QUADRATIC_BELOW
         self.rotation = rotation  # (dim, dim) orthogonal or None
 
     # coordinates t = R x
@@ -39,18 +45,18 @@ class CoshLandscape:
         return v if self.rotation is None else v @ self.rotation
 
     def _phi(self, t):
-        if self.L1 == 0:
+        if self._quadratic:
             base = 0.5 * self.L0 * t * t
         else:
             base = (self.L0 / self.L1**2) * torch.cosh(self.L1 * t)
         return base + self.alpha * torch.cos(self.omega * t)
 
     def _dphi(self, t):
-        base = self.L0 * t if self.L1 == 0 else (self.L0 / self.L1) * torch.sinh(self.L1 * t)
+        base = self.L0 * t if self._quadratic else (self.L0 / self.L1) * torch.sinh(self.L1 * t)
         return base - self.alpha * self.omega * torch.sin(self.omega * t)
 
     def _d2phi(self, t):
-        base = self.L0 * torch.ones_like(t) if self.L1 == 0 else self.L0 * torch.cosh(self.L1 * t)
+        base = self.L0 * torch.ones_like(t) if self._quadratic else self.L0 * torch.cosh(self.L1 * t)
         return base - self.alpha * self.omega**2 * torch.cos(self.omega * t)
 
     def value(self, x: torch.Tensor) -> torch.Tensor:

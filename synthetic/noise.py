@@ -56,12 +56,12 @@ class NoiseLaw:
             zero = torch.zeros(draw.keys.shape[0], total, dtype=draw.dtype, device=draw.keys.device)
             return list(zero.split(dims, dim=1))
         parts = draw.normal(total, sub).split(dims, dim=1)
+        row = 1.0 if scale is None else scale[:, None]
         if self.law == "bounded":
-            parts = [self.sigma * z / z.norm(dim=1, keepdim=True) for z in parts]
-        elif self.law == "gaussian":
-            parts = [(self.sigma / math.sqrt(z.shape[1])) * z for z in parts]
-        else:  # student_t: normal over sqrt(chi2 / nu), chi2 = 2 Gamma(nu / 2)
-            chi2 = (2.0 * draw.gamma(self.nu / 2.0, total, sub + 1)).split(dims, dim=1)
-            parts = [self.sigma * math.sqrt((self.nu - 2.0) / (self.nu * z.shape[1])) * z / torch.sqrt(c / self.nu)
-                     for z, c in zip(parts, chi2)]
-        return parts if scale is None else [p * scale[:, None] for p in parts]
+            return [z * (row * self.sigma / z.norm(dim=1, keepdim=True)) for z in parts]
+        if self.law == "gaussian":
+            return [z * (row * (self.sigma / math.sqrt(z.shape[1]))) for z in parts]
+        # student_t: a normal over sqrt(chi2 / nu), chi2 = 2 Gamma(nu / 2)
+        chi2 = (2.0 * draw.gamma(self.nu / 2.0, total, sub + 1)).split(dims, dim=1)
+        return [z * (self.sigma * math.sqrt((self.nu - 2.0) / (self.nu * z.shape[1]))) / torch.sqrt(c / self.nu) * row
+                for z, c in zip(parts, chi2)]

@@ -164,7 +164,11 @@ class BilevelProblem(ABC):
 
     def sample_hvp_jvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> tuple[Tensor, Tensor]:
         """Both second-order products from one sample zeta (one vector-Jacobian product of grad_y G)."""
-        return self.sample_hvp(x, y, v, draw), self.sample_jvp(x, y, v, draw)
+        law = self.noise["hvp"]
+        if law != self.noise["jvp"] or not law.active:
+            return self.sample_hvp(x, y, v, draw), self.sample_jvp(x, y, v, draw)
+        noise_y, noise_x = law.sample(draw, (self.dim_y, self.dim_x), _SUB_HVP, v.norm(dim=1))
+        return self.hvp_yy(x, y, v) + noise_y, self.jvp_xy(x, y, v) + noise_x
 
     def metrics(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
         """Extra per-run quantities a runner records (e.g. a task's test accuracy); {} by default."""

@@ -35,15 +35,24 @@ _GOLDEN_S, _M1_S, _M2_S = _signed(GOLDEN), _signed(_M1), _signed(_M2)
 
 
 def _shr(z: torch.Tensor, s: int) -> torch.Tensor:
-    """Logical right shift of int64 bits (torch's >> is arithmetic)."""
-    return (z >> s) & ((1 << (64 - s)) - 1)
+    """Logical right shift of int64 bits (torch's >> is arithmetic): a new tensor."""
+    out = z >> s
+    out &= (1 << (64 - s)) - 1
+    return out
+
+
+def _mix64_(z: torch.Tensor) -> torch.Tensor:
+    """SplitMix64 finaliser applied in place to an int64 tensor that the caller owns."""
+    for shift, multiplier in ((30, _M1_S), (27, _M2_S)):
+        z ^= _shr(z, shift)
+        z *= multiplier
+    z ^= _shr(z, 31)
+    return z
 
 
 def mix64(z: torch.Tensor) -> torch.Tensor:
     """SplitMix64 finaliser on int64 tensors: a bijective avalanche mix of 64 bits."""
-    z = (z ^ _shr(z, 30)) * _M1_S
-    z = (z ^ _shr(z, 27)) * _M2_S
-    return z ^ _shr(z, 31)
+    return _mix64_(z.clone())
 
 
 def mix64_int(value: int) -> int:
@@ -85,20 +94,20 @@ class Draw:
         """(R, n) int64 of 64 random bits each, for sub-stream ``sub``."""
         salt = mix64_int(self.call * 0x2545F4914F6CDD1D + sub * 0x632BE59BD9B4E019 + 1)
         base = mix64(self.keys ^ salt)
-        return mix64(base[:, None] + _offsets(n, self.keys.device)[None, :])
+        return _mix64_(base[:, None] + _offsets(n, self.keys.device)[None, :])
 
     def uniform(self, n: int, sub: int = 0) -> torch.Tensor:
-        """(R, n) uniforms in the open interval (0, 1), 53 random bits each."""
-        mantissa = _shr(self.bits(n, sub), 11).to(self.dtype)
-        return (mantissa + 0.5) * 2.0**-53
+        """(R, n) uniforms in the open interval (0, 1): (top 53 bits + 1/2) / 2^53."""
+        u = _shr(self.bits(n, sub), 11).to(self.dtype)
+        return u.mul_(2.0**-53).add_(2.0**-54)
 
     def normal(self, n: int, sub: int = 0) -> torch.Tensor:
-        """(R, n) standard normals: Box-Muller, both the cosine and the sine of each uniform pair."""
-        half = (n + 1) // 2
-        u = self.uniform(2 * half, sub)
-        radius = torch.sqrt(-2.0 * torch.log(u[:, :half]))
-        angle = (2.0 * math.pi) * u[:, half:]
-        return torch.cat((radius * torch.cos(angle), radius * torch.sin(angle)), dim=1)[:, :n]
+        """(R, n) standard normals by inversion: sqrt(2) erfinv(2u - 1).
+
+        2u - 1 is exact in float64 for the 53-bit uniforms, and torch's erfinv runs the same scalar
+        code whatever the tensor size, so the result is batch-invariant bit for bit; |z| <= 8.3.
+        """
+        return torch.erfinv(self.uniform(n, sub).mul_(2.0).sub_(1.0)).mul_(math.sqrt(2.0))
 
     def integers(self, high: int, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) integers uniform on {0, ..., high - 1} (with replacement)."""
@@ -125,8 +134,8 @@ class Draw:
             out = torch.where(take, d * v, out)
             pending = pending & ~ok
             attempt += 1
-        if shape < 1.0:
-            out = out * self.uniform(n, stride - 1) ** (1.0 / shape)
+        if shape < 1.0:  # U^(1/a) as exp(log U / a): torch's pow rounds differently with the tensor size
+            out = out * torch.exp(torch.log(self.uniform(n, stride - 1)) / shape)
         return out
 
 

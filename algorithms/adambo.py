@@ -1,0 +1,86 @@
+"""AdamBO: Adam on the upper level with a Neumann hypergradient, SGD with warm start on the lower level.
+
+Gong, Hao, Liu, "On the Convergence of Adam-Type Algorithm for Bilevel Optimization under Unbounded
+Smoothness", TMLR (arXiv 2503.03908); papers.md section 4. Pseudocode as reconstructed in papers.md
+section 4.1 ([R] for indices and the absence of bias correction)::
+
+    y_1 <- T0 SGD steps on g(x_1, .)                                          # warm start
+    for t = 1, ..., T:
+        p_t     = (1/C) sum_{q=0}^{Q-1} prod_{j=1}^{q} (I - grad2_yy G(x_t, y_t; zeta_{q,j}) / C) grad_y F(x_t, y_t; xi_t)
+        h_t     = grad_x F(x_t, y_t; xi_t) - grad2_xy G(x_t, y_t; zeta_0) p_t
+        m_t     = (1 - beta) m_{t-1} + beta h_t                  # beta = 1 - beta1 weighs the NEW gradient
+        v_t     = (1 - beta_sq) v_{t-1} + beta_sq h_t^2
+        x_{t+1} = x_t - eta m_t / (sqrt(v_t) + lam)              # lam is Adam's epsilon; no bias correction
+        y_{t+1} = y_t - gamma grad_y G(x_t, y_t; pi_t)
+
+The Neumann product is the recursive form v_q = (I - H_q/C) v_{q-1} with one fresh sample per term
+(as StocBiO), so an iteration costs 1 grad_f, Q - 1 hvp, 1 jvp and 1 grad_g; warm start T0 grad_g.
+Per-coordinate step bound (any realisation): algorithms.upper.adam_step_bound.
+Guarantee: with probability >= 1 - delta, (1/T) sum_t ||grad Phi(x_t)|| <= eps after O~(eps^-4) calls,
+polynomial in 1/lam, with beta = Theta~(eps^2), beta <= O(lam), eta <= O(lam^1.5 beta); needs
+per-sample strong convexity of G (papers.md section 4.2 A4). Constants: theory/parameters.py ``adambo``.
+
+Options reproducing the released code (off by default): ``adam = "torch"`` with ``weight_decay``
+(papers.md section 7 item 10: bias correction, coupled weight decay 0.01 in the code),
+``neumann_drop_q0`` (item 9: the q = 0 term dropped, q = Q added).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from algorithms import upper
+from algorithms.base import NONNEG, POSITIVE, UNIT_LEFT_OPEN, Algorithm
+from algorithms.hypergradient import neumann_hypergradient
+from algorithms.lower import sgd_steps
+from algorithms.state import State
+
+
+@dataclass(frozen=True)
+class AdamBO(Algorithm):
+    eta: float = 1e-2
+    beta: float = 0.1
+    beta_sq: float = 0.001
+    lam: float = 1e-2
+    gamma: float = 0.1
+    warm_start: int = 0
+    neumann_scale: float = 10.0
+    neumann_terms: int = 10
+    neumann_drop_q0: bool = False
+    adam: str = "analysed"
+    weight_decay: float = 0.0
+
+    name: ClassVar[str] = "adambo"
+    _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_LEFT_OPEN, "beta_sq": UNIT_LEFT_OPEN, "lam": POSITIVE,
+                              "gamma": POSITIVE, "neumann_scale": POSITIVE, "weight_decay": NONNEG}
+    _ints: ClassVar[dict] = {"warm_start": 0, "neumann_terms": 1}
+    _choices: ClassVar[dict] = {"adam": ("analysed", "torch")}
+    _flags: ClassVar[tuple] = ("neumann_drop_q0",)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.weight_decay and self.adam != "torch":
+            raise ValueError(f"weight_decay must be 0 unless adam='torch' (the analysed Adam has none), "
+                             f"got {self.weight_decay!r}")
+
+    @classmethod
+    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "AdamBO":
+        from theory.parameters import adambo
+        return cls(**adambo(constants, eps, delta, **options))
+
+    def init(self, oracle, x0, y0) -> State:
+        y = sgd_steps(oracle, x0, y0, self.gamma, self.warm_start)
+        return State(x=x0, y=y, m=torch.zeros_like(x0), aux={"v": torch.zeros_like(x0)})
+
+    def step(self, oracle, s: State) -> State:
+        h = neumann_hypergradient(oracle, s.x, s.y, self.neumann_scale, self.neumann_terms, self.neumann_drop_q0)
+        if self.adam == "analysed":
+            x, m, v = upper.adam_analysed(s.x, s.m, s.aux["v"], h, self.eta, self.beta, self.beta_sq, self.lam)
+        else:
+            x, m, v = upper.adam_torch(s.x, s.m, s.aux["v"], h, s.t + 1, self.eta, self.beta, self.beta_sq,
+                                       self.lam, self.weight_decay)
+        y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
+        return State(x=x, y=y, m=m, aux={"v": v}, t=s.t + 1)

@@ -1,0 +1,92 @@
+"""The Algorithm base class: a frozen dataclass of hyperparameters with ``init`` and ``step``.
+
+    algo = SLIP(eta=1e-2, ...)                      # validated on construction
+    algo = SLIP.from_theory(constants, eps, delta)  # the paper's parameter choices (theory/parameters.py)
+    state = algo.init(oracle, x0, y0)               # (R, d) starts; warm starts happen here (counted)
+    state = algo.step(oracle, state)                # one outer iteration
+
+Subclasses declare ``name`` and one rule per field: ``_reals`` {field: (low, high, low_open, high_open)},
+``_ints`` {field: minimum}, ``_choices`` {field: allowed values}, ``_flags`` (booleans).
+``__post_init__`` validates every field and raises ValueError naming it and its allowed range; a field
+without a rule is a programming error (TypeError), so no hyperparameter goes unchecked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
+
+from algorithms.state import State
+
+
+def check_real(name: str, value, low: float = -math.inf, high: float = math.inf,
+               low_open: bool = False, high_open: bool = True) -> float:
+    """A real number in [low, high] (open ends on request; high = inf with a closed end admits +inf)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"{name} must be a number in {lo}{low}, {high}{hi}, got {value!r}")
+    return float(value)
+
+
+def check_int(name: str, value, low: int = 0) -> int:
+    """An int >= low."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value, allowed: tuple) -> object:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+POSITIVE = (0.0, math.inf, True, True)      # (0, inf), finite
+NONNEG = (0.0, math.inf, False, True)       # [0, inf), finite
+RADIUS = (0.0, math.inf, True, False)       # (0, inf]: inf switches a projection off
+UNIT_LEFT_OPEN = (0.0, 1.0, True, False)    # (0, 1]
+UNIT_RIGHT_OPEN = (0.0, 1.0, False, True)   # [0, 1)
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """Base: subclasses are frozen dataclasses with plain hyperparameter fields."""
+
+    name: ClassVar[str] = "algorithm"
+    _reals: ClassVar[dict] = {}     # field -> (low, high, low_open, high_open)
+    _ints: ClassVar[dict] = {}      # field -> minimum
+    _choices: ClassVar[dict] = {}   # field -> allowed values
+    _flags: ClassVar[tuple] = ()    # boolean fields
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in self._reals:
+                check_real(f.name, value, *self._reals[f.name])
+            elif f.name in self._ints:
+                check_int(f.name, value, self._ints[f.name])
+            elif f.name in self._choices:
+                check_choice(f.name, value, self._choices[f.name])
+            elif f.name in self._flags:
+                if not isinstance(value, bool):
+                    raise ValueError(f"{f.name} must be True or False, got {value!r}")
+            else:  # every field must be declared: no unchecked hyperparameter
+                raise TypeError(f"{type(self).__name__}.{f.name} has no validation rule")
+
+    def hyper(self) -> dict:
+        """The hyperparameters as a plain dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "Algorithm":
+        raise NotImplementedError(f"{cls.__name__} has no theory-driven parameter choice")
+
+    def init(self, oracle, x0, y0) -> State:
+        raise NotImplementedError
+
+    def step(self, oracle, state: State) -> State:
+        raise NotImplementedError

@@ -1,0 +1,89 @@
+"""BO-REP: normalized momentum with initialization refinement and periodic lower-level updates.
+
+Hao, Gong, Liu, "Bilevel Optimization under Unbounded Smoothness: A New Algorithm and Convergence
+Analysis", ICLR 2024 (papers.md section 2). Pseudocode as reconstructed in papers.md section 2.1
+([C] structure; [R] indexing and projection placement; choices here: projection on z with radius
+l_f0/mu, h_k uses z_k, UpdateLower returns its last iterate)::
+
+    y_0 <- EpochSGD(g(x_0, .), y_init)                              # initialization refinement
+    for k = 0, ..., K-1:
+        if k mod I == 0 and k > 0:                                   # UpdateLower: N SGD steps at x_k
+            repeat N times: y <- y - gamma grad_y G(x_k, y; pi)        (fresh sample each step)
+        h_k     = grad_x F(x_k, y_k; xi_k) - grad2_xy G(x_k, y_k; zeta_k) z_k
+        z_{k+1} = Pi_{||z|| <= R}( z_k - nu [grad2_yy G(x_k, y_k; zeta_k) z_k - grad_y F(x_k, y_k; xi_k)] )
+        m_k     = beta m_{k-1} + (1 - beta) h_k                     # beta weighs the old momentum
+        x_{k+1} = x_k - eta m_k / ||m_k||
+
+Oracle calls per iteration: 1 grad_f, 1 fused hvp+jvp, plus N grad_g every I iterations;
+Epoch-SGD costs first_epoch (2^epochs - 1) grad_g calls once (algorithms.lower.epoch_sgd).
+Guarantee (Theorem 1): (1/K) sum_k E||grad Phi(x_k)|| <= eps with probability >= 1 - delta over the
+lower-level randomness, O~(eps^-4) oracle calls; I = Theta(eps^-2), N = Theta~(eps^-2) (parameters in
+theory/parameters.py ``borep``).
+
+Options reproducing the released code (papers.md section 7, off by default): ``z_radius = inf``,
+``z_init = "random"``, ``epochs = 0`` (item 3: no Epoch-SGD refinement), ``jacobian_new_z`` (section
+2.6 step 6: the Jacobian term uses the updated z_{k+1}).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from algorithms import upper
+from algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
+from algorithms.hypergradient import z_sgd_step
+from algorithms.lower import epoch_sgd, sgd_steps
+from algorithms.slip import initial_z
+from algorithms.state import State
+
+
+@dataclass(frozen=True)
+class BOREP(Algorithm):
+    eta: float = 1e-2
+    beta: float = 0.9
+    gamma: float = 0.1
+    nu: float = 0.1
+    period: int = 2
+    lower_steps: int = 3
+    epoch_gamma: float = 0.1
+    epochs: int = 3
+    first_epoch: int = 10
+    epoch_radius: float = math.inf
+    z_radius: float = math.inf
+    z_init: str = "zero"
+    z_init_seed: int = 0
+    jacobian_new_z: bool = False
+
+    name: ClassVar[str] = "borep"
+    _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_RIGHT_OPEN, "gamma": POSITIVE, "nu": POSITIVE,
+                              "epoch_gamma": POSITIVE, "epoch_radius": RADIUS, "z_radius": RADIUS}
+    _ints: ClassVar[dict] = {"period": 1, "lower_steps": 0, "epochs": 0, "first_epoch": 1, "z_init_seed": 0}
+    _choices: ClassVar[dict] = {"z_init": ("zero", "random")}
+    _flags: ClassVar[tuple] = ("jacobian_new_z",)
+
+    @classmethod
+    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "BOREP":
+        from theory.parameters import borep
+        return cls(**borep(constants, eps, delta, **options))
+
+    def init(self, oracle, x0, y0) -> State:
+        y = epoch_sgd(oracle, x0, y0, self.epoch_gamma, self.first_epoch, self.epochs, self.epoch_radius)
+        return State(x=x0, y=y, z=initial_z(y, self.z_init, self.z_init_seed), m=torch.zeros_like(x0))
+
+    def step(self, oracle, s: State) -> State:
+        y = s.y
+        if s.t % self.period == 0 and s.t > 0:
+            y = sgd_steps(oracle, s.x, y, self.gamma, self.lower_steps)
+        gx, gy = oracle.grad_f(s.x, y)
+        if self.jacobian_new_z:  # released code: Jacobian on its own sample, at z_{k+1}
+            z = z_sgd_step(s.z, oracle.hvp(s.x, y, s.z), gy, self.nu, self.z_radius)
+            jz = oracle.jvp(s.x, y, z)
+        else:
+            hz, jz = oracle.hvp_jvp(s.x, y, s.z)
+            z = z_sgd_step(s.z, hz, gy, self.nu, self.z_radius)
+        m = upper.momentum(s.m, gx - jz, self.beta)
+        return State(x=upper.normalized_step(s.x, m, self.eta), y=y, z=z, m=m, t=s.t + 1)

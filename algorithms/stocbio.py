@@ -1,0 +1,55 @@
+"""StocBiO: double loop with warm-started inner SGD and a Neumann hypergradient (baseline).
+
+Ji, Yang, Liang, "Bilevel Optimization: Convergence Analysis and Enhanced Design", ICML 2021
+(papers.md section 6)::
+
+    for k = 0, ..., K-1:
+        y_k = D SGD steps on g(x_k, .) from y_{k-1}                         # warm start
+        h_k = grad_x F(x_k, y_k) - grad2_xy G(x_k, y_k) (1/C) sum_{q<Q} prod_j (I - H_j/C) grad_y F(x_k, y_k)
+        x_{k+1} = x_k - alpha h_k
+
+Oracle calls per iteration: D grad_g, 1 grad_f, Q - 1 hvp, 1 jvp. Guarantee (bounded smoothness,
+mean-square smooth oracles): E||grad Phi||^2 <= eps^2 after O~(eps^-4) calls; no (L0, L1) guarantee.
+Option (off by default): ``neumann_drop_q0`` (papers.md section 7 item 9). The released code's
+"Fx + Jacobian" tuple bug (section 6) is not reproduced: it discards the implicit term entirely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from algorithms import upper
+from algorithms.base import POSITIVE, Algorithm
+from algorithms.hypergradient import neumann_hypergradient
+from algorithms.lower import sgd_steps
+from algorithms.state import State
+
+
+@dataclass(frozen=True)
+class StocBiO(Algorithm):
+    alpha: float = 1e-2
+    gamma: float = 0.1
+    lower_steps: int = 3
+    neumann_scale: float = 10.0
+    neumann_terms: int = 5
+    neumann_drop_q0: bool = False
+
+    name: ClassVar[str] = "stocbio"
+    _reals: ClassVar[dict] = {"alpha": POSITIVE, "gamma": POSITIVE, "neumann_scale": POSITIVE}
+    _ints: ClassVar[dict] = {"lower_steps": 1, "neumann_terms": 1}
+    _flags: ClassVar[tuple] = ("neumann_drop_q0",)
+
+    @classmethod
+    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "StocBiO":
+        """Parameters from theory/parameters.py ``stocbio`` (toolkit choices for a bounded-smooth analysis)."""
+        from theory.parameters import stocbio
+        return cls(**stocbio(constants, eps, delta, **options))
+
+    def init(self, oracle, x0, y0) -> State:
+        return State(x=x0, y=y0)
+
+    def step(self, oracle, s: State) -> State:
+        y = sgd_steps(oracle, s.x, s.y, self.gamma, self.lower_steps)
+        h = neumann_hypergradient(oracle, s.x, y, self.neumann_scale, self.neumann_terms, self.neumann_drop_q0)
+        return State(x=upper.sgd(s.x, h, self.alpha), y=y, t=s.t + 1)

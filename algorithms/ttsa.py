@@ -1,0 +1,54 @@
+"""TTSA: two-timescale stochastic approximation (baseline).
+
+Hong, Wai, Wang, Yang, "A Two-Timescale Stochastic Algorithm Framework for Bilevel Optimization",
+SIAM J. Optim. 2023 (papers.md section 6)::
+
+    for k = 0, ..., K-1:
+        y_{k+1} = y_k - gamma grad_y G(x_k, y_k; pi_k)                       # fast timescale
+        h_k     = grad_x F(x_k, y_{k+1}) - grad2_xy G(x_k, y_{k+1}) p_k,  p_k the Neumann series
+        x_{k+1} = x_k - alpha h_k                                            # slow timescale
+
+The paper's nonconvex step sizes for horizon K are constants alpha ~ K^-3/5, gamma ~ K^-2/5 (set them
+so). The paper draws a random truncation depth; like the released code (papers.md section 6) this
+uses the full Q-term series, which keeps every run's oracle count identical.
+Oracle calls per iteration: 1 grad_g, 1 grad_f, Q - 1 hvp, 1 jvp.
+Guarantee (bounded smoothness): E||grad Phi||^2 = O(K^-2/5); no (L0, L1) guarantee.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from algorithms import upper
+from algorithms.base import POSITIVE, Algorithm
+from algorithms.hypergradient import neumann_hypergradient
+from algorithms.state import State
+
+
+@dataclass(frozen=True)
+class TTSA(Algorithm):
+    alpha: float = 1e-2
+    gamma: float = 0.1
+    neumann_scale: float = 10.0
+    neumann_terms: int = 5
+    neumann_drop_q0: bool = False
+
+    name: ClassVar[str] = "ttsa"
+    _reals: ClassVar[dict] = {"alpha": POSITIVE, "gamma": POSITIVE, "neumann_scale": POSITIVE}
+    _ints: ClassVar[dict] = {"neumann_terms": 1}
+    _flags: ClassVar[tuple] = ("neumann_drop_q0",)
+
+    @classmethod
+    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "TTSA":
+        """Parameters from theory/parameters.py ``ttsa`` (toolkit choices for a bounded-smooth analysis)."""
+        from theory.parameters import ttsa
+        return cls(**ttsa(constants, eps, delta, **options))
+
+    def init(self, oracle, x0, y0) -> State:
+        return State(x=x0, y=y0)
+
+    def step(self, oracle, s: State) -> State:
+        y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
+        h = neumann_hypergradient(oracle, s.x, y, self.neumann_scale, self.neumann_terms, self.neumann_drop_q0)
+        return State(x=upper.sgd(s.x, h, self.alpha), y=y, t=s.t + 1)

@@ -1,0 +1,121 @@
+"""Shared parts: Neumann series, z-SGD with projection, upper-level updates, lower-level schedules."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from algo_helpers import easy_problem, tiny_problem
+from algorithms import hypergradient as hg
+from algorithms import lower, upper
+
+
+@given(st.integers(1, 30), st.floats(1.0, 4.0))
+def test_neumann_equals_truncated_inverse(terms, factor):
+    """S_Q b = A^-1 (I - (I - A/C)^Q) b exactly, and the error obeys (1 - mu/C)^Q / mu (C >= l_g1)."""
+    p = tiny_problem()
+    scale = factor * float(torch.linalg.eigvalsh(p.A).max())
+    b = torch.randn(4, 2, generator=torch.Generator().manual_seed(terms), dtype=torch.float64)
+    x = torch.zeros(4, 2, dtype=torch.float64)
+    out = hg.neumann(p.oracle(runs=4), x, x, b, scale, terms)
+    eye = torch.eye(2, dtype=torch.float64)
+    exact = torch.linalg.solve(p.A, (eye - torch.linalg.matrix_power(eye - p.A / scale, terms)) @ b.T).T
+    torch.testing.assert_close(out, exact, rtol=1e-11, atol=1e-12)
+    mu = float(torch.linalg.eigvalsh(p.A).min())
+    err = (out - torch.linalg.solve(p.A, b.T).T).norm(dim=1)
+    assert bool((err <= (1 - mu / scale) ** terms / mu * b.norm(dim=1) * (1 + 1e-9)).all())
+
+
+def test_neumann_hvp_calls_and_off_by_one():
+    p = tiny_problem()
+    b = torch.ones(1, 2, dtype=torch.float64)
+    oracle = p.oracle()
+    hg.neumann(oracle, b, b, b, 5.0, 4)
+    assert oracle.count_dict()["hvp"].item() == 3
+    oracle = p.oracle()
+    dropped = hg.neumann(oracle, b, b, b, 5.0, 4, drop_q0=True)
+    assert oracle.count_dict()["hvp"].item() == 4
+    full = hg.neumann(p.oracle(), b, b, b, 5.0, 5)
+    torch.testing.assert_close(dropped, full - b / 5.0)
+
+
+def test_z_sgd_converges_to_z_star_and_projection():
+    p = tiny_problem()
+    x = p.batch(p.x0, 1)
+    y = p.y_star(x)
+    _, gy = p.grad_f(x, y)
+    z = torch.zeros_like(y)
+    for _ in range(1500):
+        z = hg.z_sgd_step(z, p.hvp_yy(x, y, z), gy, 0.1)
+    torch.testing.assert_close(z, p.z_star(x), rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(hg.exact_solve(p, x, y, gy), p.z_star(x))
+    v = torch.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=torch.float64)
+    torch.testing.assert_close(hg.project_ball(v, 1.0), torch.tensor([[0.6, 0.8], [0.3, 0.4]], dtype=torch.float64))
+    assert hg.project_ball(v, math.inf) is v
+
+
+def test_upper_updates():
+    x = torch.zeros(2, 3, dtype=torch.float64)
+    h = torch.tensor([[3.0, 0.0, 4.0], [0.0, 0.0, 0.0]], dtype=torch.float64)
+    step = upper.normalized_step(x, h, 0.5)
+    torch.testing.assert_close(step[0].norm(), torch.tensor(0.5, dtype=torch.float64))
+    assert torch.equal(step[1], x[1])  # a zero direction does not move
+    clipped = upper.clipped_sgd(x, h, eta=1.0, clip=2.0)
+    torch.testing.assert_close(clipped[0].norm(), torch.tensor(2.0, dtype=torch.float64))
+    small = upper.clipped_sgd(x, h, eta=0.1, clip=2.0)
+    torch.testing.assert_close(small, -0.1 * h)
+    torch.testing.assert_close(upper.sgd(x, h, 0.1), -0.1 * h)
+    torch.testing.assert_close(upper.momentum(h, 2 * h, 0.75), 1.25 * h)
+    torch.testing.assert_close(upper.recursive_momentum(h, 2 * h, h, 0.5), 0.5 * h + h + 0.5 * h)
+
+
+def test_adam_bound_formula_and_tightness():
+    """Geometrically growing gradients approach the bound; it is never exceeded."""
+    eta, beta, beta_sq = 1.0, 0.2, 0.1
+    bound = upper.adam_step_bound(eta, beta, beta_sq)
+    assert upper.adam_step_bound(1.0, 0.01, 0.5) == math.inf  # (1-beta)^2 >= 1-beta_sq: no bound
+    x = m = v = torch.zeros(1, 1, dtype=torch.float64)
+    worst = 0.0
+    for t in range(200):  # geometric gradients maximise |m| / sqrt(v)
+        h = torch.full((1, 1), ((1 - beta) ** 2 / (1 - beta_sq)) ** (-t / 2.0) * 1e-20, dtype=torch.float64)
+        new, m, v = upper.adam_analysed(x, m, v, h, eta, beta, beta_sq, 0.0)
+        worst = max(worst, float((new - x).abs().max()))
+        x = new
+    assert bound * 0.9 <= worst <= bound * (1 + 1e-12)
+
+
+def test_torch_form_matches_torch_optim_adam():
+    torch.manual_seed(0)
+    w = torch.randn(1, 4, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=0.01, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.02)
+    x, m, v = w.detach().clone(), torch.zeros(1, 4, dtype=torch.float64), torch.zeros(1, 4, dtype=torch.float64)
+    for t in range(1, 6):
+        grad = torch.sin(torch.arange(4.0, dtype=torch.float64) * t).reshape(1, 4)
+        w.grad = grad.clone()
+        opt.step()
+        x, m, v = upper.adam_torch(x, m, v, grad, t, 0.01, 0.2, 0.05, 1e-3, 0.02)
+        torch.testing.assert_close(x, w.detach(), rtol=1e-12, atol=1e-14)
+
+
+def test_lower_schedules_converge_and_count():
+    p = easy_problem()
+    x = p.batch(p.x0, 2)
+    y0 = torch.zeros(2, 3, dtype=torch.float64)
+    oracle = p.oracle(runs=2)
+    y = lower.sgd_steps(oracle, x, y0, 0.4, 50)
+    torch.testing.assert_close(y, p.y_star(x), rtol=0, atol=1e-8)
+    y = lower.epoch_sgd(oracle, x, y0, 0.4, 4, 3)
+    assert oracle.count_dict()["grad_g"].tolist() == [50 + 4 * 7] * 2
+    assert float((y - p.y_star(x)).norm(dim=1).max()) < float((y0 - p.y_star(x)).norm(dim=1).min())
+    radius = 0.01
+    y = lower.epoch_sgd(p.oracle(runs=2), x, y0, 0.4, 4, 1, radius)
+    assert float((y - y0).norm(dim=1).max()) <= radius + 1e-12
+    w, prev, avg = y0, y0, y0
+    oracle = p.oracle(runs=2)
+    for _ in range(200):
+        w, prev, avg = lower.nesterov_step(oracle, x, w, prev, avg, 0.3, 0.3, 0.5)
+    torch.testing.assert_close(avg, p.y_star(x), rtol=0, atol=1e-8)
+    assert oracle.count_dict()["grad_g"].tolist() == [200, 200]

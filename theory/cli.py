@@ -1,0 +1,112 @@
+"""Subcommands ``ubo validate`` (the main job) and ``ubo demo`` (certified constants + a certificate check)."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import torch
+
+
+def _fail(command: str, err: Exception) -> int:
+    print(f"ubo {command}: error: {err}", file=sys.stderr)
+    return 2
+
+
+def _validate(args) -> int:
+    from theory.validate import DEFAULT_ALGORITHMS, FULL, QUICK, check_options, default_output, validate
+
+    names = DEFAULT_ALGORITHMS if args.algorithms is None else tuple(a for a in args.algorithms.split(",") if a)
+    if args.output is None:
+        args.output = default_output()
+    plan = QUICK if args.quick else FULL
+    runs = plan["runs"] if args.runs is None else args.runs
+    steps = plan["steps"] if args.steps is None else args.steps
+    try:  # every option is checked before any work: a bad one exits 2 with nothing written
+        check_options(args.problem, names, runs, steps, args.noise, args.sigma, args.seed, args.output)
+    except ValueError as err:
+        return _fail("validate", err)
+    verdict, path = validate(problem=args.problem, names=names, runs=runs, steps=steps, noise=args.noise,
+                             sigma=args.sigma, seed=args.seed, output=args.output, quick=args.quick,
+                             progress=not args.no_progress, rates=not args.no_rates)
+    show = verdict[["probe", "algorithm", "quantity", "measured", "bound", "holds"]]
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 48):
+        print(show.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    failed = verdict[verdict["holds"] == False]  # noqa: E712
+    print(f"\n{len(failed)} bound(s) did not hold "
+          f"({int((failed['kind'] == 'every realisation').sum())} per-realisation). Report: {path}/report.md")
+    return 0
+
+
+def add_validate_parser(subparsers) -> None:
+    p = subparsers.add_parser("validate", help="run BO-REP, SLIP, AdamBO and a baseline, apply every probe, "
+                                               "write a report folder")
+    p.add_argument("--problem", default="coupled", help="synthetic problem family (ubo problems); default coupled")
+    p.add_argument("--algorithms", default=None,
+                   help="comma-separated names; default borep,slip,adambo,soba (soba = bounded-smooth baseline)")
+    p.add_argument("--runs", type=int, default=None, help="runs per algorithm (default 1000; --quick 200)")
+    p.add_argument("--steps", type=int, default=None, help="outer iterations (default 2000; --quick 300)")
+    p.add_argument("--noise", default="bounded", help="noise law: none, bounded, gaussian, student_t")
+    p.add_argument("--sigma", type=float, default=0.5, help="noise size for every oracle kind (default 0.5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default=None,
+                   help="new or empty output folder (default: a fresh ubo-report-YYYYmmdd-HHMMSS)")
+    p.add_argument("--quick", action="store_true", help="small configuration (about 30 s) for tests")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-rates", action="store_true", help="skip the P9 rate sweeps")
+    p.set_defaults(func=_validate)
+
+
+def certificate_check(problem, points: int = 2000, seed: int = 0) -> dict:
+    """Check ||Hess Phi(x)|| <= L0 + L1 ||grad Phi(x)|| at random points around the path from x0 to 0
+    (plus x0 and 0). Returns the worst ratio, the frontier L0*(L1) and the certified pair."""
+    from theory.phi_smoothness import certified_phi_constants
+    from theory.probes import hessian_norms
+    from theory.smoothness import frontier
+
+    gen = torch.Generator().manual_seed(seed)
+    x0 = problem.x0.to(torch.float64)
+    t = torch.rand(points, 1, generator=gen, dtype=torch.float64) * 1.2
+    x = t * x0 + torch.randn(points, problem.dim_x, generator=gen, dtype=torch.float64) * 0.5
+    x = torch.cat([x, x0[None], torch.zeros_like(x0)[None]])
+    L0, L1 = certified_phi_constants(problem.constants)
+    H = hessian_norms(problem, x).numpy()
+    G = problem.grad_phi(x).norm(dim=1).numpy()
+    return {"L0": L0, "L1": L1, "points": len(G), "max_ratio": float((H / (L0 + L1 * G)).max()),
+            "frontier_at_L1": float(frontier(H, G, L1)[0])}
+
+
+def _demo(args) -> int:
+    from synthetic import make_problem
+    from theory.phi_smoothness import looseness, phi_smoothness
+
+    try:
+        if args.points < 1:
+            raise ValueError(f"--points must be an int >= 1, got {args.points!r}")
+        problem = make_problem(args.problem)
+    except ValueError as err:
+        return _fail("demo", err)
+    torch.set_num_threads(1)
+    c = problem.constants
+    print(problem.describe())
+    for key, value in c.as_dict().items():
+        print(f"  {key:14s} {value}")
+    lemma = phi_smoothness(c)
+    print(f"Phi lemma (papers.md 1.3): L0={lemma.L0:.4g}, L1={lemma.L1:.4g}, radius={lemma.radius:.3g}, "
+          f"kappa={lemma.kappa:.4g}; looseness vs certificate {looseness(c)}")
+    check = certificate_check(problem, args.points, args.seed)
+    ok = check["max_ratio"] <= 1 + 1e-9
+    print(f"certificate ||Hess Phi|| <= L0 + L1 ||grad Phi|| with (L0, L1)=({check['L0']:.4g}, {check['L1']:.4g}) "
+          f"on {check['points']} points: max ratio {check['max_ratio']:.4f} -> {'holds' if ok else 'VIOLATED'}; "
+          f"sampled frontier L0*(L1) = {check['frontier_at_L1']:.4g}")
+    return 0 if ok and math.isfinite(check["max_ratio"]) else 1
+
+
+def add_demo_parser(subparsers) -> None:
+    p = subparsers.add_parser("demo", help="print a problem's certified constants and check its (L0,L1) certificate")
+    p.add_argument("--problem", default="coupled")
+    p.add_argument("--points", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_demo)
