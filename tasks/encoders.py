@@ -1,0 +1,120 @@
+"""Batched functional sequence encoders: vanilla tanh RNN, LSTM and a small transformer encoder.
+
+Weights carry a leading run dimension R (from ``ParamSpec.unflatten``), inputs are token ids
+(R, B, T) with lengths (R, B). Every product is a ``torch.bmm``/``einsum`` over runs; there is no
+cuDNN RNN path at all (the cells are written out), so double backward works on every device and
+``torch.backends.cudnn.flags(enabled=False)`` is not needed (it is still applied by the task
+oracles around second-order forward passes, which costs nothing).
+
+    RNN   h_t = tanh(W_ih e_t + W_hh h_{t-1} + b),             features = max_t h_t  (as the papers' code)
+    LSTM  i, f, o, c~ gates;  c_t = f c_{t-1} + i c~,  h_t = o tanh(c_t),   features = max_t h_t
+    transformer  pre-LN blocks  h += MHA(LN h);  h += W2 gelu(W1 LN h),   features = tanh(W_p LN h_<cls>)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+ENCODERS = ("rnn", "lstm", "transformer")
+
+
+def embed(table: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """Per-run embedding lookup: table (R, V, e), tokens (R, B, T) -> (R, B, T, e)."""
+    R, V, e = table.shape
+    offset = (torch.arange(R, device=tokens.device) * V).view(R, 1, 1)
+    return table.reshape(R * V, e)[tokens + offset]
+
+
+def recurrent_shapes(cell: str, vocab: int, embed_dim: int, hidden: int) -> dict[str, tuple[int, ...]]:
+    gates = 4 if cell == "lstm" else 1
+    return {"embedding": (vocab, embed_dim), "w_ih": (embed_dim, gates * hidden),
+            "w_hh": (hidden, gates * hidden), "b": (1, gates * hidden)}
+
+
+def recurrent_scales(cell: str, embed_dim: int, hidden: int, radius: float = 1.0) -> dict[str, float]:
+    """Start scales: W_hh entries N(0, radius^2 / hidden) so its spectral radius is about ``radius``."""
+    return {"embedding": 1.0, "w_ih": 1.0 / math.sqrt(embed_dim), "w_hh": radius / math.sqrt(hidden)}
+
+
+def recurrent(p: dict[str, torch.Tensor], tokens: torch.Tensor, lengths: torch.Tensor, cell: str,
+              pooling: str = "max") -> torch.Tensor:
+    """Max- (or mean-) pooled hidden states (R, B, H) of a batched vanilla RNN or LSTM over padded tokens.
+
+    Padding is on the right, so states past a sequence's end are never pooled and need no masking
+    inside the recurrence; the pooling masks them once at the end.
+    """
+    R, B, T = tokens.shape
+    x = embed(p["embedding"], tokens).reshape(R, B * T, -1)
+    inputs = (torch.bmm(x, p["w_ih"]) + p["b"]).reshape(R, B, T, -1)  # input projections of all steps at once
+    per_step = inputs.unbind(2)  # unbind, not slicing: its backward stacks once instead of T full-size zeros
+    H = p["w_hh"].shape[1]
+    h = inputs.new_zeros(R, B, H)
+    c = inputs.new_zeros(R, B, H)
+    states = []
+    for t in range(T):
+        pre = per_step[t] + torch.bmm(h, p["w_hh"])
+        if cell == "lstm":
+            i, f, o, u = pre.chunk(4, dim=-1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(u)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        else:
+            h = torch.tanh(pre)
+        states.append(h)
+    hs = torch.stack(states, dim=2)                                              # (R, B, T, H)
+    pad = (torch.arange(T, device=tokens.device) >= lengths.unsqueeze(-1)).unsqueeze(-1)
+    if pooling == "max":
+        return hs.masked_fill(pad, -torch.inf).amax(dim=2)
+    return hs.masked_fill(pad, 0.0).sum(dim=2) / lengths.unsqueeze(-1).to(hs.dtype)
+
+
+def transformer_shapes(vocab: int, width: int, layers: int, ff: int, max_len: int) -> dict[str, tuple[int, ...]]:
+    shapes = {"embedding": (vocab, width), "position": (max_len, width)}
+    for k in range(layers):
+        shapes.update({f"qkv{k}": (width, 3 * width), f"out{k}": (width, width),
+                       f"ff1_{k}": (width, ff), f"ff2_{k}": (ff, width)})
+    shapes["pool"] = (width, width)
+    return shapes
+
+
+def transformer_scales(width: int, layers: int, ff: int) -> dict[str, float]:
+    scales = {"embedding": 1.0, "position": 0.1, "pool": 1.0 / math.sqrt(width)}
+    for k in range(layers):
+        scales.update({f"qkv{k}": 1.0 / math.sqrt(width), f"out{k}": 1.0 / math.sqrt(width * 2 * layers),
+                       f"ff1_{k}": 1.0 / math.sqrt(width), f"ff2_{k}": 1.0 / math.sqrt(ff * 2 * layers)})
+    return scales
+
+
+def _norm(h: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.layer_norm(h, h.shape[-1:])
+
+
+def transformer(p: dict[str, torch.Tensor], tokens: torch.Tensor, lengths: torch.Tensor, heads: int) -> torch.Tensor:
+    """Pooled <cls> features (R, B, width) of a batched pre-LN transformer encoder (randomly initialised)."""
+    R, B, T = tokens.shape
+    width = p["embedding"].shape[-1]
+    layers = sum(1 for name in p if name.startswith("qkv"))
+    h = (embed(p["embedding"], tokens) + p["position"][:, None, :T]).reshape(R, B * T, width)
+    pad = (torch.arange(T, device=tokens.device) >= lengths.unsqueeze(-1)).reshape(R * B, 1, 1, T)
+    dh = width // heads
+    for k in range(layers):
+        q, key, v = torch.bmm(_norm(h), p[f"qkv{k}"]).reshape(R * B, T, 3, heads, dh).unbind(2)
+        scores = torch.einsum("nthd,nshd->nhts", q, key) / math.sqrt(dh)
+        att = torch.softmax(scores.masked_fill(pad, -torch.inf), dim=-1)
+        mixed = torch.einsum("nhts,nshd->nthd", att, v).reshape(R, B * T, width)
+        h = h + torch.bmm(mixed, p[f"out{k}"])
+        h = h + torch.bmm(torch.nn.functional.gelu(torch.bmm(_norm(h), p[f"ff1_{k}"])), p[f"ff2_{k}"])
+    cls = _norm(h).reshape(R, B, T, width)[:, :, 0]
+    return torch.tanh(torch.bmm(cls, p["pool"]))
+
+
+def encode(kind: str, p: dict[str, torch.Tensor], pool, idx: torch.Tensor, heads: int = 1,
+           pooling: str = "max") -> torch.Tensor:
+    """Features (R, B, F) of pool examples idx (R, B), trimmed to the longest sequence in the batch."""
+    lengths = pool.lengths[idx]
+    steps = int(lengths.max())
+    tokens = pool.tokens[idx][..., :steps]
+    if kind == "transformer":
+        return transformer(p, tokens, lengths, heads)
+    return recurrent(p, tokens, lengths, kind, pooling)

@@ -1,0 +1,80 @@
+"""Hyperparameter optimisation: per-feature L2 penalties of a classifier on fixed representations.
+
+    x in R^F,  lam_j(x) = mu0 + exp(x_j)  penalises column j of W (all classes); the bias gets mu0
+    g(x, y) = (1/n) sum_{i in train} CE(theta [a_i; 1], c_i) + 1/2 sum_k lam_k(x) y_k^2
+    f(x, y) = (1/m) sum_{i in validation} CE(theta [a_i; 1], c_i)
+
+a_i are the max-pooled states of a recurrent encoder pre-trained on disjoint text and then frozen
+(tasks.frozen_features; representation='random' keeps its seeded random start). BO-REP's released
+code tunes a single scalar lam of an unsquared norm penalty on the whole RNN (papers.md section
+2.5); here the penalty is squared and per feature, which makes the lower level strongly convex and
+y* computable.
+
+Assumptions: g(x, .) is mu0-strongly convex for every x (mu = mu0 uniformly); its smoothness
+l_g1 = (F + 1)/2 + max_j lam_j(x) grows with exp(max x), so the papers' uniform l_g1, kappa
+and l_g2 hold only on a bounded set of x (the constants record their value at x0). f does not
+depend on x directly (grad_x f = 0); the hypergradient is -grad2_xy g z*.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from synthetic.constants import Constants
+from tasks.building import check_choice, check_float, check_int, dtype_of, resolve
+from tasks.linear_head_task import LinearHeadTask
+from tasks.sampling import uniform_sampler
+from tasks.sentiment_data import REPRESENTATIONS, fixed_pools, sentiment_splits
+
+PRESETS = {
+    "small": dict(data="grammar", domain="tweets", limit=600, fractions=(1 / 3, 1 / 3, 1 / 3), encoder="rnn",
+                  representation="pretrained", pretrain_steps=400, pretrain_limit=2000, hidden=32, embed_dim=16,
+                  max_len=24, batch=50, mu0=1e-3, x_init=0.0, min_count=1, seed=0, dtype="float32",
+                  ground_truth=True),
+    "paper": dict(data="real", domain="tweets", limit=None, fractions=(0.6, 0.2, 0.2), encoder="rnn",
+                  representation="pretrained", pretrain_steps=2000, pretrain_limit=None, hidden=2048, embed_dim=300,
+                  max_len=48, batch=50, mu0=1e-4, x_init=0.0, min_count=2, seed=0, dtype="float32",
+                  ground_truth=False),
+}
+
+class HyperparamOpt(LinearHeadTask):
+    name = "hyperparam_opt"
+    classes = 2
+    assumptions = ("lower level mu0-strongly convex for every x; l_g1 and kappa bounded only on bounded x "
+                   "(penalty exp(x) is unbounded)")
+
+    def __init__(self, size: str = "small", device="cpu", **params):
+        p = resolve(self.name, size, PRESETS, params)
+        check_choice("data", p["data"], ("grammar", "real"))
+        check_choice("encoder", p["encoder"], ("rnn", "lstm"))
+        check_choice("representation", p["representation"], REPRESENTATIONS)
+        check_int("pretrain_steps", p["pretrain_steps"], 0)
+        for key in ("hidden", "embed_dim", "max_len", "batch", "min_count"):
+            check_int(key, p[key])
+        check_int("seed", p["seed"], 0)
+        self.mu0 = check_float("mu0", p["mu0"], 0.0, 1e3)
+        x_init = check_float("x_init", p["x_init"], -50.0, 50.0, low_open=False)
+        super().__init__(device, dtype_of(p["dtype"]), p["ground_truth"])
+        self.params = p
+        train, val, test = sentiment_splits(p["data"], p["domain"], p["limit"], p["fractions"], p["seed"])
+        self.vocab, self.pools, self.table = fixed_pools(p, train, val, test, self.device, self.dtype)
+        self.lower_sampler = uniform_sampler(len(train), p["batch"])
+        self.upper_sampler = uniform_sampler(len(val), p["batch"])
+        F = p["hidden"]
+        self.dim_x, self.dim_y = F, self.classes * (F + 1)
+        self._x0 = torch.full((F,), x_init, dtype=self.dtype, device=self.device)
+        self.constants = Constants(L_x0=None, L_x1=None, L_y0=None, L_y1=None, l_f0=None, mu=self.mu0,
+                                   l_g1=(F + 1) / 2 + self.mu0 + math.exp(x_init), l_g2=None)
+
+    @property
+    def x0(self):
+        return self._x0
+
+    def features(self, x, pool, idx):
+        return self.table[pool][idx]
+
+    def penalty(self, x):
+        lam = torch.cat((self.mu0 + torch.exp(x), x.new_full((x.shape[0], 1), self.mu0)), dim=1)
+        return lam.repeat(1, self.classes)

@@ -1,0 +1,42 @@
+"""Tasks by name: ``make_task(name, size='small' | 'paper', device=..., **params)`` and ``list_tasks()``."""
+
+from __future__ import annotations
+
+from tasks.base import TextBilevelTask
+from tasks.deep_auc import DeepAUC
+from tasks.hyper_cleaning import HyperCleaning
+from tasks.hyper_representation import HyperRepresentation
+from tasks.hyperparam_opt import HyperparamOpt
+from tasks.transformer_fewshot import TransformerFewShot
+
+_TASKS = {
+    "hyper_representation": (HyperRepresentation, "meta-learning: x = RNN/LSTM encoder, y = shared linear head "
+                             "(mu/2||y||^2), tasks from multi-domain sentiment sets"),
+    "hyperparam_opt": (HyperparamOpt, "x = per-feature L2 penalties, y = linear classifier on fixed RNN features, "
+                       "f on a validation split"),
+    "hyper_cleaning": (HyperCleaning, "x = per-example weights of a noisy training split, y = linear classifier, "
+                       "f on a clean validation split"),
+    "deep_auc": (DeepAUC, "AUC-margin min-max as bilevel: x = RNN scorer, y = dual alpha (strongly concave), "
+                 "SMS spam with a controllable imbalance"),
+    "transformer_fewshot": (TransformerFewShot, "AdamBO's check: random-init transformer encoder (x), linear head "
+                            "(y), 2-way TREC few-shot tasks"),
+}
+SIZES = ("small", "paper")
+
+
+def list_tasks() -> dict[str, str]:
+    """{name: one-line summary} of every task."""
+    return {name: summary for name, (_, summary) in _TASKS.items()}
+
+
+def make_task(name: str, size: str = "small", device="cpu", **params) -> TextBilevelTask:
+    """Build a task as a problem of the shared protocol; bad names, sizes or parameters raise ValueError.
+
+    size='small' runs on CPU in seconds (hidden 16-32, a few hundred examples); size='paper' uses
+    the papers' sizes (hidden 2048-4096, batch 512 for hyper-cleaning) and is meant for a GPU.
+    """
+    if name not in _TASKS:
+        raise ValueError(f"task name must be one of {sorted(_TASKS)}, got {name!r}")
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {SIZES}, got {size!r}")
+    return _TASKS[name][0](size=size, device=device, **params)

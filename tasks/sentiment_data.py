@@ -1,0 +1,48 @@
+"""Single-domain binary sentiment data with train / validation / test splits and fixed features
+(shared by hyperparameter optimisation and data hyper-cleaning)."""
+
+from __future__ import annotations
+
+from tasks.building import encode, shuffled, split
+from tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
+from tasks.frozen_features import frozen_features
+
+REPRESENTATIONS = ("pretrained", "random")
+_CACHE: dict = {}
+
+
+def sentiment_splits(data: str, domain: str, limit: int | None, fractions: tuple[float, float, float], seed: int):
+    """(train, validation, test) lists of (text, label); data 'grammar' or 'real' (one of SENTIMENT_DOMAINS)."""
+    if data == "grammar":
+        items = sentiment_grammar(limit or 1000, seed=seed)
+    else:
+        if domain not in SENTIMENT_DOMAINS:
+            raise ValueError(f"domain must be one of {SENTIMENT_DOMAINS}, got {domain!r}")
+        items = shuffled(sentiment(domain), seed, limit)
+    return split(items, fractions)
+
+
+def pretraining_items(data: str, domain: str, limit: int | None, seed: int) -> list[tuple[str, int]]:
+    """Disjoint pre-training text: fresh grammar sentences, or the other sentiment domains pooled."""
+    if data == "grammar":
+        return sentiment_grammar(limit or 2000, seed=seed + 104729)
+    others = [item for d in SENTIMENT_DOMAINS if d != domain for item in sentiment(d)]
+    return shuffled(others, seed, limit)
+
+
+def fixed_pools(p: dict, train, val, test, device, dtype):
+    """(vocab, pools, feature tables) for labelled splits; features cached per configuration."""
+    vocab = Vocabulary([t for t, _ in train], min_count=p["min_count"])
+    pools = {name: encode(vocab, items, p["max_len"], device)
+             for name, items in (("lower", train), ("upper", val), ("test", test))}
+    keys = ("data", "domain", "limit", "fractions", "encoder", "hidden", "embed_dim", "max_len", "min_count",
+            "seed", "representation", "pretrain_steps", "pretrain_limit")
+    key = (tuple(p[k] for k in keys), str(device), dtype)
+    if key not in _CACHE:
+        pre = None
+        if p["representation"] == "pretrained":
+            items = pretraining_items(p["data"], p["domain"], p["pretrain_limit"], p["seed"])
+            pre = encode(vocab, items, p["max_len"], device)
+        _CACHE[key] = frozen_features(pools, len(vocab), p["encoder"], p["embed_dim"], p["hidden"], p["seed"],
+                                      dtype, device, pre, p["pretrain_steps"])
+    return vocab, pools, {k: v for k, v in _CACHE[key].items()}
