@@ -1,6 +1,6 @@
 """Speed of the batched algorithms: seconds per 1000 iterations, batching gain, oracle share, targets.
 
-    python3 benchmarks/algorithms_speed.py [--quick] [--out benchmarks/results_algorithms_raw.md]
+    python3 benchmarks/algorithms_speed.py [--quick] [--out FILE]
 
 Sections (each printed as a Markdown table):
   1. seconds per 1000 iterations for every method, R in {1, 100, 1000}, d_x = d_y in {10, 100}

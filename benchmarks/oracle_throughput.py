@@ -6,7 +6,7 @@ each on a fresh sample for each of R runs. The closed-form side goes through the
 per-sample average (``minibatch_f`` / ``minibatch_g``; the population f and g for the logcosh family):
 first derivatives by one backward pass, the HVP and JVP together by a double backward of <grad_y g, v>.
 
-    python3 benchmarks/oracle_throughput.py [--out benchmarks/results_oracles.md]
+    python3 benchmarks/oracle_throughput.py [--out FILE]
 
 Single thread (torch.set_num_threads(1)), float64, CPU; median of 5 timings.
 """

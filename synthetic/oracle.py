@@ -36,12 +36,13 @@ class Oracle:
         self.runs = int(run_ids.numel())
         self.run_ids = run_ids.to(problem.device)
         self.rng = CounterRNG(seed, self.run_ids, problem.dtype)
-        self.counts = torch.zeros(self.runs, len(KINDS), dtype=torch.int64, device=problem.device)
+        # stored kind-major so that counting one kind touches one contiguous row
+        self._by_kind = torch.zeros(len(KINDS), self.runs, dtype=torch.int64, device=problem.device)
         self.active = torch.ones(self.runs, dtype=torch.bool, device=problem.device)
 
     def _count(self, *kinds: str) -> None:
         for kind in kinds:
-            self.counts[:, _INDEX[kind]] += self.active
+            self._by_kind[_INDEX[kind]] += self.active
 
     def grad_f(self, x, y):
         self._count("grad_f")
@@ -62,6 +63,11 @@ class Oracle:
     def hvp_jvp(self, x, y, v):
         self._count("hvp", "jvp")
         return self.problem.sample_hvp_jvp(x, y, v, self.rng.next())
+
+    @property
+    def counts(self) -> torch.Tensor:
+        """(R, 4) calls so far per run and kind, in the order of KINDS (a view)."""
+        return self._by_kind.T
 
     def count_dict(self) -> dict[str, torch.Tensor]:
         """Calls so far per kind, each a (R,) int64 tensor."""

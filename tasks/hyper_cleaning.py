@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from synthetic.constants import Constants
-from tasks.building import check_choice, check_float, check_int, dtype_of, resolve
+from tasks.building import check_float, dtype_of, resolve
 from tasks.linear_head_task import LinearHeadTask
 from tasks.sampling import uniform_sampler
-from tasks.sentiment_data import REPRESENTATIONS, fixed_pools, sentiment_splits
+from tasks.sentiment_data import check_feature_params, fixed_pools, sentiment_splits
 
 PRESETS = {
     "small": dict(data="grammar", domain="tweets", limit=600, fractions=(1 / 3, 1 / 3, 1 / 3), noise=0.3,
@@ -43,13 +43,7 @@ class HyperCleaning(LinearHeadTask):
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = resolve(self.name, size, PRESETS, params)
-        check_choice("data", p["data"], ("grammar", "real"))
-        check_choice("encoder", p["encoder"], ("rnn", "lstm"))
-        check_choice("representation", p["representation"], REPRESENTATIONS)
-        check_int("pretrain_steps", p["pretrain_steps"], 0)
-        for key in ("hidden", "embed_dim", "max_len", "batch", "min_count"):
-            check_int(key, p[key])
-        check_int("seed", p["seed"], 0)
+        check_feature_params(p)
         self.mu = check_float("mu", p["mu"], 0.0, 1e3)
         noise = check_float("noise", p["noise"], 0.0, 1.0, low_open=False)
         super().__init__(device, dtype_of(p["dtype"]), p["ground_truth"])

@@ -23,10 +23,10 @@ import math
 import torch
 
 from synthetic.constants import Constants
-from tasks.building import check_choice, check_float, check_int, dtype_of, resolve
+from tasks.building import check_float, dtype_of, resolve
 from tasks.linear_head_task import LinearHeadTask
 from tasks.sampling import uniform_sampler
-from tasks.sentiment_data import REPRESENTATIONS, fixed_pools, sentiment_splits
+from tasks.sentiment_data import check_feature_params, fixed_pools, sentiment_splits
 
 PRESETS = {
     "small": dict(data="grammar", domain="tweets", limit=600, fractions=(1 / 3, 1 / 3, 1 / 3), encoder="rnn",
@@ -47,13 +47,7 @@ class HyperparamOpt(LinearHeadTask):
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = resolve(self.name, size, PRESETS, params)
-        check_choice("data", p["data"], ("grammar", "real"))
-        check_choice("encoder", p["encoder"], ("rnn", "lstm"))
-        check_choice("representation", p["representation"], REPRESENTATIONS)
-        check_int("pretrain_steps", p["pretrain_steps"], 0)
-        for key in ("hidden", "embed_dim", "max_len", "batch", "min_count"):
-            check_int(key, p[key])
-        check_int("seed", p["seed"], 0)
+        check_feature_params(p)
         self.mu0 = check_float("mu0", p["mu0"], 0.0, 1e3)
         x_init = check_float("x_init", p["x_init"], -50.0, 50.0, low_open=False)
         super().__init__(device, dtype_of(p["dtype"]), p["ground_truth"])

@@ -3,11 +3,22 @@
 
 from __future__ import annotations
 
-from tasks.building import encode, shuffled, split
+from tasks.building import check_choice, check_int, encode, shuffled, split
 from tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
 from tasks.frozen_features import frozen_features
 
 REPRESENTATIONS = ("pretrained", "random")
+
+
+def check_feature_params(p: dict) -> None:
+    """Validate the parameters shared by the fixed-feature tasks (data, encoder, sizes, seed)."""
+    check_choice("data", p["data"], ("grammar", "real"))
+    check_choice("encoder", p["encoder"], ("rnn", "lstm"))
+    check_choice("representation", p["representation"], REPRESENTATIONS)
+    check_int("pretrain_steps", p["pretrain_steps"], 0)
+    for key in ("hidden", "embed_dim", "max_len", "batch", "min_count"):
+        check_int(key, p[key])
+    check_int("seed", p["seed"], 0)
 _CACHE: dict = {}
 
 
