@@ -7,6 +7,7 @@ returns these exactly and each update line can be checked on its own.
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 import algorithms
@@ -217,3 +218,25 @@ def test_f2sa_midpoint_jacobian_equals_the_grad_x_g_difference_on_every_family()
             return torch.autograd.grad(p.g(xr, point).sum(), xr)[0]
 
         close(p.jvp_xy(x, 0.5 * (y + z), y - z), grad_x_g(y) - grad_x_g(z))
+
+
+def test_slip_reference_run_solves_z_exactly_without_hvp_calls():
+    """z_update='exact': z_t = [grad2_yy g]^-1 grad_y F at (x_t, y_t), used in h_t; no hvp call is made."""
+    from synthetic import make_problem
+
+    problem = make_problem("coupled", dim_x=3, dim_y=3)
+    slip = algorithms.make("slip", eta=0.05, beta=0.5, gamma=0.1, nu=0.1, z_update="exact")
+    oracle = problem.oracle(runs=2, seed=0)
+    x0 = problem.batch(problem.x0, 2)
+    y0 = torch.zeros(2, 3, dtype=torch.float64)
+    new = slip.step(oracle, slip.init(oracle, x0, y0))
+    gx, gy = problem.grad_f(x0, y0)
+    z = torch.linalg.solve(problem.A, gy.T).T
+    close(new.z, z)
+    h = gx - problem.jvp_xy(x0, y0, z)
+    m = 0.5 * h
+    close(new.x, x0 - 0.05 * normalize(m))
+    assert oracle.count_dict()["hvp"].tolist() == [0, 0]
+    assert oracle.count_dict()["jvp"].tolist() == [1, 1]
+    with pytest.raises(ValueError, match="z_update"):
+        algorithms.make("slip", z_update="solve")
