@@ -64,6 +64,21 @@ def check_float(name: str, value, low: float, high: float, low_open: bool = True
     return float(value)
 
 
+DATA = ("grammar", "real")
+ENCODERS = ("rnn", "lstm")
+POOLINGS = ("max", "mean")
+
+
+def check_params(p: dict, choices: dict, ints: tuple) -> None:
+    """Validate a task's parameters: each ``choices`` key in its allowed tuple, each ``ints`` key a
+    positive int, ``seed`` an int >= 0; ValueError names the parameter."""
+    for key, allowed in choices.items():
+        check_choice(key, p[key], allowed)
+    for key in ints:
+        check_int(key, p[key])
+    check_int("seed", p["seed"], 0)
+
+
 def dtype_of(dtype) -> torch.dtype:
     if isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
         return dtype

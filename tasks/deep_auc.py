@@ -27,8 +27,8 @@ import torch
 from synthetic.constants import Constants
 from tasks import encoders
 from tasks.base import TextBilevelTask
-from tasks.building import (check_choice, check_float, check_int, dtype_of, encode, generator, resolve, shuffled,
-                            split)
+from tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_params, dtype_of, encode, generator,
+                            resolve, shuffled, split)
 from tasks.data import Vocabulary, sentiment_grammar, sms_spam
 from tasks.params import ParamSpec
 from tasks.sampling import uniform_sampler
@@ -69,12 +69,8 @@ class DeepAUC(TextBilevelTask):
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = resolve(self.name, size, PRESETS, params)
-        check_choice("data", p["data"], ("grammar", "real"))
-        check_choice("encoder", p["encoder"], ("rnn", "lstm"))
-        check_choice("pooling", p["pooling"], ("max", "mean"))
-        for key in ("hidden", "embed_dim", "max_len", "batch", "min_count"):
-            check_int(key, p[key])
-        check_int("seed", p["seed"], 0)
+        check_params(p, {"data": DATA, "encoder": ENCODERS, "pooling": POOLINGS},
+                     ("hidden", "embed_dim", "max_len", "batch", "min_count"))
         if p["imratio"] is not None:
             check_float("imratio", p["imratio"], 0.0, 0.99)
         self.margin = check_float("margin", p["margin"], 0.0, 10.0, low_open=False)

@@ -28,8 +28,8 @@ import torch
 
 from synthetic.constants import Constants
 from tasks import encoders
-from tasks.building import (check_choice, check_float, check_int, dtype_of, encode, generator, resolve, shuffled,
-                            split)
+from tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_int, check_params, dtype_of, encode,
+                            generator, resolve, shuffled, split)
 from tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
 from tasks.linear_head_task import LinearHeadTask
 from tasks.params import ParamSpec
@@ -61,12 +61,8 @@ class HyperRepresentation(LinearHeadTask):
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = resolve(self.name, size, PRESETS, params)
-        check_choice("data", p["data"], ("grammar", "real"))
-        check_choice("encoder", p["encoder"], ("rnn", "lstm"))
-        check_choice("pooling", p["pooling"], ("max", "mean"))
-        for key in ("hidden", "embed_dim", "max_len", "tasks", "shots", "min_count"):
-            check_int(key, p[key])
-        check_int("seed", p["seed"], 0)
+        check_params(p, {"data": DATA, "encoder": ENCODERS, "pooling": POOLINGS},
+                     ("hidden", "embed_dim", "max_len", "tasks", "shots", "min_count"))
         if p["per_domain"] is not None:
             check_int("per_domain", p["per_domain"], 4)
         mu = check_float("mu", p["mu"], 0.0, 1e3)

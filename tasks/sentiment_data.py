@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tasks.building import check_choice, check_int, encode, shuffled, split
+from tasks.building import DATA, ENCODERS, check_int, check_params, encode, shuffled, split
 from tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
 from tasks.frozen_features import frozen_features
 
@@ -12,13 +12,9 @@ REPRESENTATIONS = ("pretrained", "random")
 
 def check_feature_params(p: dict) -> None:
     """Validate the parameters shared by the fixed-feature tasks (data, encoder, sizes, seed)."""
-    check_choice("data", p["data"], ("grammar", "real"))
-    check_choice("encoder", p["encoder"], ("rnn", "lstm"))
-    check_choice("representation", p["representation"], REPRESENTATIONS)
+    check_params(p, {"data": DATA, "encoder": ENCODERS, "representation": REPRESENTATIONS},
+                 ("hidden", "embed_dim", "max_len", "batch", "min_count"))
     check_int("pretrain_steps", p["pretrain_steps"], 0)
-    for key in ("hidden", "embed_dim", "max_len", "batch", "min_count"):
-        check_int(key, p[key])
-    check_int("seed", p["seed"], 0)
 _CACHE: dict = {}
 
 

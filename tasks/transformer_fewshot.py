@@ -24,8 +24,8 @@ import torch
 
 from synthetic.constants import Constants
 from tasks import encoders
-from tasks.building import (check_choice, check_float, check_int, dtype_of, encode, generator, resolve, shuffled,
-                            split)
+from tasks.building import (DATA, check_float, check_int, check_params, dtype_of, encode, generator, resolve,
+                            shuffled, split)
 from tasks.data import Vocabulary, sentiment_pairs, trec
 from tasks.linear_head_task import LinearHeadTask
 from tasks.params import ParamSpec
@@ -47,10 +47,7 @@ class TransformerFewShot(LinearHeadTask):
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = resolve(self.name, size, PRESETS, params)
-        check_choice("data", p["data"], ("grammar", "real"))
-        for key in ("width", "layers", "heads", "ff", "max_len", "tasks", "shots", "min_count"):
-            check_int(key, p[key])
-        check_int("seed", p["seed"], 0)
+        check_params(p, {"data": DATA}, ("width", "layers", "heads", "ff", "max_len", "tasks", "shots", "min_count"))
         if p["width"] % p["heads"]:
             raise ValueError(f"width must be a multiple of heads, got width={p['width']}, heads={p['heads']}")
         if p["per_class"] is not None:
