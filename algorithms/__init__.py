@@ -1,18 +1,18 @@
 """Bilevel algorithms (BO-REP, SLIP, AdamBO and baselines), their shared parts, the batched runner and traces."""
 
-from algorithms.accbo import AccBO
-from algorithms.adambo import AdamBO
-from algorithms.base import Algorithm
-from algorithms.borep import BOREP
-from algorithms.f2sa import F2SA
-from algorithms.registry import get, list_algorithms, make, register
-from algorithms.runner import run
-from algorithms.slip import SLIP
-from algorithms.soba import MASOBA, SOBA
-from algorithms.state import State
-from algorithms.stocbio import StocBiO
-from algorithms.trace import Trace
-from algorithms.ttsa import TTSA
+from ubo.algorithms.accbo import AccBO
+from ubo.algorithms.adambo import AdamBO
+from ubo.algorithms.base import Algorithm
+from ubo.algorithms.borep import BOREP
+from ubo.algorithms.f2sa import F2SA
+from ubo.algorithms.registry import get, list_algorithms, make, register
+from ubo.algorithms.runner import run
+from ubo.algorithms.slip import SLIP
+from ubo.algorithms.soba import MASOBA, SOBA
+from ubo.algorithms.state import State
+from ubo.algorithms.stocbio import StocBiO
+from ubo.algorithms.trace import Trace
+from ubo.algorithms.ttsa import TTSA
 
 register(BOREP, "BO-REP (ICLR 2024): Epoch-SGD refinement, N SGD steps every I iterations, "
          "normalized momentum on x, z by SGD")

@@ -26,11 +26,11 @@ from typing import ClassVar
 
 import torch
 
-from algorithms import upper
-from algorithms.base import POSITIVE, UNIT_LEFT_OPEN, UNIT_RIGHT_OPEN, Algorithm
-from algorithms.hypergradient import neumann_hypergradient
-from algorithms.lower import nesterov_step
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import POSITIVE, UNIT_LEFT_OPEN, UNIT_RIGHT_OPEN, Algorithm
+from ubo.algorithms.hypergradient import neumann_hypergradient
+from ubo.algorithms.lower import nesterov_step
+from ubo.algorithms.state import State
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class AccBO(Algorithm):
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "AccBO":
         """Parameters from theory/parameters.py ``accbo`` (toolkit choices; the paper's constants are [U])."""
-        from theory.parameters import accbo
+        from ubo.theory.parameters import accbo
         return cls(**accbo(constants, eps, delta, **options))
 
     def _lower(self, oracle, x, w, w_prev, avg, steps):
@@ -70,5 +70,5 @@ class AccBO(Algorithm):
         w, w_prev, y = self._lower(oracle, s.x, s.aux["w"], s.aux["w_prev"], s.y, self.lower_steps)
         h = neumann_hypergradient(oracle, s.x, y, self.neumann_scale, self.neumann_terms)
         m = upper.recursive_momentum(s.m, h, s.aux["h_prev"], self.beta)
-        return State(x=upper.normalized_step(s.x, m, self.eta), y=y, m=m,
+        return State(x=upper.normalized_step(s.x, m, self.eta), y=y, m=m, h=h,
                      aux={"w": w, "w_prev": w_prev, "h_prev": h}, t=s.t + 1)

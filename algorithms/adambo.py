@@ -32,11 +32,11 @@ from typing import ClassVar
 
 import torch
 
-from algorithms import upper
-from algorithms.base import NONNEG, POSITIVE, UNIT_LEFT_OPEN, Algorithm
-from algorithms.hypergradient import neumann_hypergradient
-from algorithms.lower import sgd_steps
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import NONNEG, POSITIVE, UNIT_LEFT_OPEN, Algorithm
+from ubo.algorithms.hypergradient import neumann_hypergradient
+from ubo.algorithms.lower import sgd_steps
+from ubo.algorithms.state import State
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class AdamBO(Algorithm):
 
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "AdamBO":
-        from theory.parameters import adambo
+        from ubo.theory.parameters import adambo
         return cls(**adambo(constants, eps, delta, **options))
 
     def init(self, oracle, x0, y0) -> State:
@@ -83,4 +83,4 @@ class AdamBO(Algorithm):
             x, m, v = upper.adam_torch(s.x, s.m, s.aux["v"], h, s.t + 1, self.eta, self.beta, self.beta_sq,
                                        self.lam, self.weight_decay)
         y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
-        return State(x=x, y=y, m=m, aux={"v": v}, t=s.t + 1)
+        return State(x=x, y=y, m=m, h=h, aux={"v": v}, t=s.t + 1)

@@ -17,7 +17,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
-from algorithms.state import State
+from ubo.algorithms.state import State
 
 
 def check_real(name: str, value, low: float = -math.inf, high: float = math.inf,

@@ -33,12 +33,12 @@ from typing import ClassVar
 
 import torch
 
-from algorithms import upper
-from algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
-from algorithms.hypergradient import z_sgd_step
-from algorithms.lower import epoch_sgd, sgd_steps
-from algorithms.slip import initial_z
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
+from ubo.algorithms.hypergradient import z_sgd_step
+from ubo.algorithms.lower import epoch_sgd, sgd_steps
+from ubo.algorithms.slip import initial_z
+from ubo.algorithms.state import State
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class BOREP(Algorithm):
 
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "BOREP":
-        from theory.parameters import borep
+        from ubo.theory.parameters import borep
         return cls(**borep(constants, eps, delta, **options))
 
     def init(self, oracle, x0, y0) -> State:
@@ -85,5 +85,6 @@ class BOREP(Algorithm):
         else:
             hz, jz = oracle.hvp_jvp(s.x, y, s.z)
             z = z_sgd_step(s.z, hz, gy, self.nu, self.z_radius)
-        m = upper.momentum(s.m, gx - jz, self.beta)
-        return State(x=upper.normalized_step(s.x, m, self.eta), y=y, z=z, m=m, t=s.t + 1)
+        h = gx - jz
+        m = upper.momentum(s.m, h, self.beta)
+        return State(x=upper.normalized_step(s.x, m, self.eta), y=y, z=z, m=m, h=h, t=s.t + 1)

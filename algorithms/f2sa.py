@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from algorithms import upper
-from algorithms.base import NONNEG, POSITIVE, Algorithm
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import NONNEG, POSITIVE, Algorithm
+from ubo.algorithms.state import State
 
 
 @dataclass(frozen=True)
@@ -54,4 +54,5 @@ class F2SA(Algorithm):
         z_new = z - self.gamma * oracle.grad_g(s.x, z)
         y_new = s.y - self.gamma * (gy / lam + oracle.grad_g(s.x, s.y))
         gap = oracle.jvp(s.x, 0.5 * (s.y + z), s.y - z)
-        return State(x=upper.sgd(s.x, gx + lam * gap, self.alpha), y=y_new, aux={"lower": z_new}, t=s.t + 1)
+        h = gx + lam * gap
+        return State(x=upper.sgd(s.x, h, self.alpha), y=y_new, h=h, aux={"lower": z_new}, t=s.t + 1)

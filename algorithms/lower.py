@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from algorithms.hypergradient import project_ball
+from ubo.algorithms.hypergradient import project_ball
 
 Tensor = torch.Tensor
 

@@ -21,9 +21,9 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from algorithms.base import check_int
-from algorithms.state import State
-from synthetic.oracle import KINDS
+from ubo.algorithms.base import check_int
+from ubo.algorithms.state import State
+from ubo.synthetic.oracle import KINDS
 
 GROUND_TRUTH = ("grad_phi_norm", "phi", "y_error", "z_error", "m_error")
 CALLS = tuple(f"calls_{k}" for k in KINDS) + ("oracle_calls",)
@@ -113,7 +113,7 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
     streams to run (default 0..runs-1); run r's numbers depend on (seed, r) only.
     every_step_summary: also aggregate ground-truth quantities over every iteration (slower).
     """
-    from algorithms.trace import Trace
+    from ubo.algorithms.trace import Trace
 
     check_int("steps", steps, 0)
     check_int("record_every", record_every, 1)

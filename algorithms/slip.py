@@ -38,11 +38,11 @@ from typing import ClassVar
 
 import torch
 
-from algorithms import upper
-from algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
-from algorithms.hypergradient import exact_solve, z_sgd_step
-from algorithms.lower import sgd_steps
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
+from ubo.algorithms.hypergradient import exact_solve, z_sgd_step
+from ubo.algorithms.lower import sgd_steps
+from ubo.algorithms.state import State
 
 
 def initial_z(y: torch.Tensor, how: str, seed: int) -> torch.Tensor:
@@ -74,7 +74,7 @@ class SLIP(Algorithm):
 
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "SLIP":
-        from theory.parameters import slip
+        from ubo.theory.parameters import slip
         return cls(**slip(constants, eps, delta, **options))
 
     def init(self, oracle, x0, y0) -> State:
@@ -89,7 +89,8 @@ class SLIP(Algorithm):
         else:
             hz, jz = oracle.hvp_jvp(s.x, s.y, s.z)
             z = z_sgd_step(s.z, hz, gy, self.nu, self.z_radius)
-        m = upper.momentum(s.m, gx - jz, self.beta)
+        h = gx - jz
+        m = upper.momentum(s.m, h, self.beta)
         x = upper.normalized_step(s.x, m, self.eta)
         y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
-        return State(x=x, y=y, z=z, m=m, t=s.t + 1)
+        return State(x=x, y=y, z=z, m=m, h=h, t=s.t + 1)

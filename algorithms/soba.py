@@ -25,10 +25,10 @@ from typing import ClassVar
 
 import torch
 
-from algorithms import upper
-from algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
-from algorithms.hypergradient import z_sgd_step
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
+from ubo.algorithms.hypergradient import z_sgd_step
+from ubo.algorithms.state import State
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class SOBA(Algorithm):
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "SOBA":
         """Parameters from theory/parameters.py ``soba`` (toolkit choices for a bounded-smooth analysis)."""
-        from theory.parameters import soba
+        from ubo.theory.parameters import soba
         return cls(**soba(constants, eps, delta, **options))
 
     def init(self, oracle, x0, y0) -> State:
@@ -58,10 +58,11 @@ class SOBA(Algorithm):
     def step(self, oracle, s: State) -> State:
         gx, gy = oracle.grad_f(s.x, s.y)
         hz, jz = oracle.hvp_jvp(s.x, s.y, s.z)
-        m = upper.momentum(s.m, gx - jz, self._beta())
+        h = gx - jz
+        m = upper.momentum(s.m, h, self._beta())
         y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
         z = z_sgd_step(s.z, hz, gy, self.nu, self._radius())
-        return State(x=upper.sgd(s.x, m, self.alpha), y=y, z=z, m=m, t=s.t + 1)
+        return State(x=upper.sgd(s.x, m, self.alpha), y=y, z=z, m=m, h=h, t=s.t + 1)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class MASOBA(SOBA):
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "MASOBA":
         """Parameters from theory/parameters.py ``ma_soba``."""
-        from theory.parameters import ma_soba
+        from ubo.theory.parameters import ma_soba
         return cls(**ma_soba(constants, eps, delta, **options))
 
     def _beta(self) -> float:

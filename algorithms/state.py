@@ -3,6 +3,8 @@
     x (R, d_x), y (R, d_y)      upper / lower iterates (every method)
     z (R, d_y)                  linear-system variable (z-based methods), else None
     m (R, d_x)                  upper-level momentum / first Adam moment, else None
+    h (R, d_x)                  the hypergradient estimate the method formed in its last step (the
+                                direction before momentum, Adam or normalization); None after init
     aux {name: (R, ...)}        anything else a method needs (Adam's v, the previous
                                 hypergradient, a lower-level average, ...)
     t                           outer iterations completed
@@ -26,6 +28,7 @@ class State:
     y: Tensor
     z: Tensor | None = None
     m: Tensor | None = None
+    h: Tensor | None = None
     aux: dict = field(default_factory=dict)
     t: int = 0
 
@@ -36,6 +39,8 @@ class State:
             out["z"] = self.z
         if self.m is not None:
             out["m"] = self.m
+        if self.h is not None:
+            out["h"] = self.h
         out.update({f"aux.{k}": v for k, v in self.aux.items()})
         return out
 
@@ -50,13 +55,16 @@ class State:
     def where(self, keep_new: Tensor, old: "State") -> "State":
         """Row-wise merge: run r takes this state where keep_new[r], else ``old``'s."""
         def pick(new, prev):
+            if new is None or prev is None:
+                return new
             mask = keep_new.reshape(-1, *([1] * (new.dim() - 1)))
             return torch.where(mask, new, prev)
         return replace(
             self,
             x=pick(self.x, old.x),
             y=pick(self.y, old.y),
-            z=None if self.z is None else pick(self.z, old.z),
-            m=None if self.m is None else pick(self.m, old.m),
+            z=pick(self.z, old.z),
+            m=pick(self.m, old.m),
+            h=pick(self.h, old.h),
             aux={k: pick(v, old.aux[k]) if k in old.aux else v for k, v in self.aux.items()},
         )

@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from algorithms import upper
-from algorithms.base import POSITIVE, Algorithm
-from algorithms.hypergradient import neumann_hypergradient
-from algorithms.lower import sgd_steps
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import POSITIVE, Algorithm
+from ubo.algorithms.hypergradient import neumann_hypergradient
+from ubo.algorithms.lower import sgd_steps
+from ubo.algorithms.state import State
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class StocBiO(Algorithm):
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "StocBiO":
         """Parameters from theory/parameters.py ``stocbio`` (toolkit choices for a bounded-smooth analysis)."""
-        from theory.parameters import stocbio
+        from ubo.theory.parameters import stocbio
         return cls(**stocbio(constants, eps, delta, **options))
 
     def init(self, oracle, x0, y0) -> State:
@@ -52,4 +52,4 @@ class StocBiO(Algorithm):
     def step(self, oracle, s: State) -> State:
         y = sgd_steps(oracle, s.x, s.y, self.gamma, self.lower_steps)
         h = neumann_hypergradient(oracle, s.x, y, self.neumann_scale, self.neumann_terms, self.neumann_drop_q0)
-        return State(x=upper.sgd(s.x, h, self.alpha), y=y, t=s.t + 1)
+        return State(x=upper.sgd(s.x, h, self.alpha), y=y, h=h, t=s.t + 1)

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from algorithms import upper
-from algorithms.base import POSITIVE, Algorithm
-from algorithms.hypergradient import neumann_hypergradient
-from algorithms.state import State
+from ubo.algorithms import upper
+from ubo.algorithms.base import POSITIVE, Algorithm
+from ubo.algorithms.hypergradient import neumann_hypergradient
+from ubo.algorithms.state import State
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class TTSA(Algorithm):
     @classmethod
     def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "TTSA":
         """Parameters from theory/parameters.py ``ttsa`` (toolkit choices for a bounded-smooth analysis)."""
-        from theory.parameters import ttsa
+        from ubo.theory.parameters import ttsa
         return cls(**ttsa(constants, eps, delta, **options))
 
     def init(self, oracle, x0, y0) -> State:
@@ -51,4 +51,4 @@ class TTSA(Algorithm):
     def step(self, oracle, s: State) -> State:
         y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
         h = neumann_hypergradient(oracle, s.x, y, self.neumann_scale, self.neumann_terms, self.neumann_drop_q0)
-        return State(x=upper.sgd(s.x, h, self.alpha), y=y, t=s.t + 1)
+        return State(x=upper.sgd(s.x, h, self.alpha), y=y, h=h, t=s.t + 1)

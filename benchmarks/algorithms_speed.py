@@ -20,10 +20,10 @@ import time
 
 import torch
 
-import algorithms
-from synthetic import make_problem
-from synthetic.problem import BilevelProblem
-from synthetic.quadratic import Quadratic
+from ubo import algorithms
+from ubo.synthetic import make_problem
+from ubo.synthetic.problem import BilevelProblem
+from ubo.synthetic.quadratic import Quadratic
 
 HYPER = {  # stable on the coupled family; speed does not depend on the values
     "slip": dict(eta=0.01, gamma=0.1, nu=0.1), "borep": dict(eta=0.01, gamma=0.1, nu=0.1, epochs=0),

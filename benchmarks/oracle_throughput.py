@@ -20,9 +20,9 @@ import time
 
 import torch
 
-from synthetic import make_problem
-from synthetic import finite_sum as fs
-from synthetic.rng import CounterRNG
+from ubo.synthetic import make_problem
+from ubo.synthetic import finite_sum as fs
+from ubo.synthetic.rng import CounterRNG
 
 RUNS = (1, 100, 1000)
 DIMS = (10, 100)

@@ -30,10 +30,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-import algorithms
-import tasks
-from synthetic.rng import CounterRNG
-from tasks.tuning import suggested_hyper
+from ubo import algorithms
+from ubo import tasks
+from ubo.synthetic.rng import CounterRNG
+from ubo.tasks.tuning import suggested_hyper
 
 
 def peak_memory_mb(device: torch.device) -> float:

@@ -14,10 +14,10 @@ import argparse
 import numpy as np
 import torch
 
-import algorithms
-import tasks
-from tasks.smoothness import recurrent_scan, trajectory_smoothness
-from tasks.tuning import suggested_hyper
+from ubo import algorithms
+from ubo import tasks
+from ubo.tasks.smoothness import recurrent_scan, trajectory_smoothness
+from ubo.tasks.tuning import suggested_hyper
 
 
 def thirds_ratio(grad, smooth) -> float:

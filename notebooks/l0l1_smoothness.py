@@ -32,7 +32,7 @@ L1_grid = [0.5, 1.0, 2.0, 4.0]
 import matplotlib.pyplot as plt
 import torch
 
-from synthetic.zoo import frontier_growth, list_functions, make_function, search_frontier
+from ubo.synthetic.zoo import frontier_growth, list_functions, make_function, search_frontier
 
 torch.set_num_threads(1)
 for name, summary in list_functions().items():

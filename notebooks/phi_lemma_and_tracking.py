@@ -36,10 +36,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-import algorithms
-from synthetic import make_problem
-from theory.bounds import tracking_ceiling
-from theory.phi_smoothness import looseness, phi_smoothness
+from ubo import algorithms
+from ubo.synthetic import make_problem
+from ubo.theory.bounds import tracking_ceiling
+from ubo.theory.phi_smoothness import looseness, phi_smoothness
 
 torch.set_num_threads(1)
 problem = make_problem("coupled", noise="bounded", sigma_f=sigma, sigma_g1=sigma, sigma_g2=0.1)

@@ -1,12 +1,12 @@
 """Synthetic bilevel problems with certified constants, counted stochastic oracles and noise laws."""
 
-from synthetic import curvature, logcosh_bilevel, quadratic
-from synthetic.constants import Constants
-from synthetic.noise import LAWS, NoiseLaw
-from synthetic.oracle import KINDS, Oracle
-from synthetic.problem import BilevelProblem
-from synthetic.registry import list_problems, make_problem, register
-from synthetic.zoo import list_functions, make_function
+from ubo.synthetic import curvature, logcosh_bilevel, quadratic
+from ubo.synthetic.constants import Constants
+from ubo.synthetic.noise import LAWS, NoiseLaw
+from ubo.synthetic.oracle import KINDS, Oracle
+from ubo.synthetic.problem import BilevelProblem
+from ubo.synthetic.registry import list_problems, make_problem, register
+from ubo.synthetic.zoo import list_functions, make_function
 
 register("coupled", "F3: (L0,L1) cosh landscape + c*logcosh(y - Kx - t) over a quadratic lower level "
          "(grad_x f depends on y)")(logcosh_bilevel.coupled)

@@ -35,10 +35,10 @@ import math
 
 import torch
 
-from synthetic import finite_sum as fs
-from synthetic.constants import Constants
-from synthetic.landscape import CoshLandscape, random_orthogonal
-from synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
+from ubo.synthetic import finite_sum as fs
+from ubo.synthetic.constants import Constants
+from ubo.synthetic.landscape import CoshLandscape, random_orthogonal
+from ubo.synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
 
 SIGMOID_D2_MAX = math.sqrt(3.0) / 18.0
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from synthetic.problem import _SUB_HVP, _SUB_JVP, _SUB_X, _SUB_Y
+from ubo.synthetic.problem import _SUB_HVP, _SUB_JVP, _SUB_X, _SUB_Y
 
 Tensor = torch.Tensor
 

@@ -26,9 +26,9 @@ import math
 
 import torch
 
-from synthetic.constants import Constants
-from synthetic.landscape import CoshLandscape, random_orthogonal, spectrum
-from synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
+from ubo.synthetic.constants import Constants
+from ubo.synthetic.landscape import CoshLandscape, random_orthogonal, spectrum
+from ubo.synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
 
 
 def logcosh(w: torch.Tensor) -> torch.Tensor:

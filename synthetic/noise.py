@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from synthetic.rng import Draw
+from ubo.synthetic.rng import Draw
 
 LAWS = ("none", "bounded", "gaussian", "student_t")
 

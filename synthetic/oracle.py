@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from synthetic.rng import CounterRNG
+from ubo.synthetic.rng import CounterRNG
 
 KINDS = ("grad_f", "grad_g", "hvp", "jvp")
 _INDEX = {k: i for i, k in enumerate(KINDS)}

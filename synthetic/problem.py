@@ -20,9 +20,9 @@ from abc import ABC, abstractmethod
 
 import torch
 
-from synthetic.constants import Constants
-from synthetic.noise import LAWS, NoiseLaw
-from synthetic.rng import Draw
+from ubo.synthetic.constants import Constants
+from ubo.synthetic.noise import LAWS, NoiseLaw
+from ubo.synthetic.rng import Draw
 
 Tensor = torch.Tensor
 
@@ -177,7 +177,7 @@ class BilevelProblem(ABC):
     # ---- helpers --------------------------------------------------------------------
     def oracle(self, runs: int = 1, seed: int = 0, run_ids: Tensor | None = None):
         """A counted stochastic oracle for ``runs`` independent runs (see synthetic.oracle)."""
-        from synthetic.oracle import Oracle
+        from ubo.synthetic.oracle import Oracle
 
         return Oracle(self, runs=runs, seed=seed, run_ids=run_ids)
 

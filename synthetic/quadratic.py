@@ -42,10 +42,10 @@ import math
 
 import torch
 
-from synthetic import finite_sum as fs
-from synthetic.constants import Constants
-from synthetic.landscape import random_orthogonal, spectrum
-from synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
+from ubo.synthetic import finite_sum as fs
+from ubo.synthetic.constants import Constants
+from ubo.synthetic.landscape import random_orthogonal, spectrum
+from ubo.synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
 
 
 def _spd(dim: int, low: float, high: float, gen: torch.Generator) -> torch.Tensor:

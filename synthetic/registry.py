@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from synthetic.problem import BilevelProblem
+from ubo.synthetic.problem import BilevelProblem
 
 _REGISTRY: dict[str, tuple[Callable[..., BilevelProblem], str]] = {}
 

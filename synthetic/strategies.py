@@ -16,9 +16,9 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from synthetic.noise import LAWS
-from synthetic.registry import make_problem
-from synthetic.zoo import make_function
+from ubo.synthetic.noise import LAWS
+from ubo.synthetic.registry import make_problem
+from ubo.synthetic.zoo import make_function
 
 FAMILIES = ("coupled", "decoupled", "quadratic", "curvature")
 POSITIVE_FUNCTIONS = ("cosh", "power", "double_well", "radial_cosh", "logistic", "logsumexp")

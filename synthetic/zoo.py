@@ -31,8 +31,8 @@ import math
 import numpy as np
 import torch
 
-from synthetic.landscape import CoshLandscape, random_orthogonal
-from synthetic.problem import check_number, check_positive_int
+from ubo.synthetic.landscape import CoshLandscape, random_orthogonal
+from ubo.synthetic.problem import check_number, check_positive_int
 
 Tensor = torch.Tensor
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import torch
 
-from synthetic.problem import BilevelProblem, noise_laws
-from synthetic.rng import Draw
-from tasks.sampling import StratifiedSampler
+from ubo.synthetic.problem import BilevelProblem, noise_laws
+from ubo.synthetic.rng import Draw
+from ubo.tasks.sampling import StratifiedSampler
 
 SUB_UPPER, SUB_LOWER = 0, 2  # Draw sub-streams (each sampler uses sub and sub + 1)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tasks.base import Pool
-from tasks.data import Vocabulary
+from ubo.tasks.base import Pool
+from ubo.tasks.data import Vocabulary
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

@@ -27,11 +27,11 @@ def _pairs(items: list[str], flag: str) -> dict:
 def run_tasks(args) -> int:
     import torch
 
-    import algorithms
-    import tasks
-    from tasks.report import write_report
-    from tasks.smoothness import trajectory_smoothness
-    from tasks.tuning import suggested_hyper
+    from ubo import algorithms
+    from ubo import tasks
+    from ubo.tasks.report import write_report
+    from ubo.tasks.smoothness import trajectory_smoothness
+    from ubo.tasks.tuning import suggested_hyper
 
     if args.list:
         for name, summary in tasks.list_tasks().items():

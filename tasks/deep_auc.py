@@ -24,14 +24,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from synthetic.constants import Constants
-from tasks import encoders
-from tasks.base import TextBilevelTask
-from tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_params, dtype_of, encode, generator,
+from ubo.synthetic.constants import Constants
+from ubo.tasks import encoders
+from ubo.tasks.base import TextBilevelTask
+from ubo.tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_params, dtype_of, encode, generator,
                             resolve, shuffled, split)
-from tasks.data import Vocabulary, sentiment_grammar, sms_spam
-from tasks.params import ParamSpec
-from tasks.sampling import uniform_sampler
+from ubo.tasks.data import Vocabulary, sentiment_grammar, sms_spam
+from ubo.tasks.params import ParamSpec
+from ubo.tasks.sampling import uniform_sampler
 
 PRESETS = {
     "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", pooling="max",

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import torch
 
-from tasks import encoders, head
-from tasks.base import Pool
-from tasks.building import generator
-from tasks.params import ParamSpec
+from ubo.tasks import encoders, head
+from ubo.tasks.base import Pool
+from ubo.tasks.building import generator
+from ubo.tasks.params import ParamSpec
 
 
 def pretrain(params: torch.Tensor, spec: ParamSpec, pool: Pool, cell: str, steps: int, lr: float,

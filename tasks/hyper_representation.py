@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import torch
 
-from synthetic.constants import Constants
-from tasks import encoders
-from tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_int, check_params, dtype_of, encode,
+from ubo.synthetic.constants import Constants
+from ubo.tasks import encoders
+from ubo.tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_int, check_params, dtype_of, encode,
                             generator, resolve, shuffled, split)
-from tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
-from tasks.linear_head_task import LinearHeadTask
-from tasks.params import ParamSpec
-from tasks.sampling import StratifiedSampler
+from ubo.tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
+from ubo.tasks.linear_head_task import LinearHeadTask
+from ubo.tasks.params import ParamSpec
+from ubo.tasks.sampling import StratifiedSampler
 
 TEST_DOMAIN = "amazonReviewSnippets"
 PRESETS = {

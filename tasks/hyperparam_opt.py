@@ -22,11 +22,11 @@ import math
 
 import torch
 
-from synthetic.constants import Constants
-from tasks.building import check_float, dtype_of, resolve
-from tasks.linear_head_task import LinearHeadTask
-from tasks.sampling import uniform_sampler
-from tasks.sentiment_data import check_feature_params, fixed_pools, sentiment_splits
+from ubo.synthetic.constants import Constants
+from ubo.tasks.building import check_float, dtype_of, resolve
+from ubo.tasks.linear_head_task import LinearHeadTask
+from ubo.tasks.sampling import uniform_sampler
+from ubo.tasks.sentiment_data import check_feature_params, fixed_pools, sentiment_splits
 
 PRESETS = {
     "small": dict(data="grammar", domain="tweets", limit=600, fractions=(1 / 3, 1 / 3, 1 / 3), encoder="rnn",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from tasks import head
-from tasks.base import TextBilevelTask
+from ubo.tasks import head
+from ubo.tasks.base import TextBilevelTask
 
 
 class LinearHeadTask(TextBilevelTask):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tasks.base import TextBilevelTask
-from tasks.deep_auc import DeepAUC
-from tasks.hyper_cleaning import HyperCleaning
-from tasks.hyper_representation import HyperRepresentation
-from tasks.hyperparam_opt import HyperparamOpt
-from tasks.transformer_fewshot import TransformerFewShot
+from ubo.tasks.base import TextBilevelTask
+from ubo.tasks.deep_auc import DeepAUC
+from ubo.tasks.hyper_cleaning import HyperCleaning
+from ubo.tasks.hyper_representation import HyperRepresentation
+from ubo.tasks.hyperparam_opt import HyperparamOpt
+from ubo.tasks.transformer_fewshot import TransformerFewShot
 
 _TASKS = {
     "hyper_representation": (HyperRepresentation, "meta-learning: x = RNN/LSTM encoder, y = shared linear head "

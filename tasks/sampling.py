@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from synthetic.rng import Draw
+from ubo.synthetic.rng import Draw
 
 
 class StratifiedSampler:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from tasks.building import DATA, ENCODERS, check_int, check_params, encode, shuffled, split
-from tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
-from tasks.frozen_features import frozen_features
+from ubo.tasks.building import DATA, ENCODERS, check_int, check_params, encode, shuffled, split
+from ubo.tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
+from ubo.tasks.frozen_features import frozen_features
 
 REPRESENTATIONS = ("pretrained", "random")
 

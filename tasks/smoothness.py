@@ -21,7 +21,7 @@ import math
 import numpy as np
 import torch
 
-from theory.smoothness import secant_smoothness
+from ubo.theory.smoothness import secant_smoothness
 
 
 def spearman(a, b) -> float:

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import torch
 
-from synthetic.constants import Constants
-from tasks import encoders
-from tasks.building import (DATA, check_float, check_int, check_params, dtype_of, encode, generator, resolve,
+from ubo.synthetic.constants import Constants
+from ubo.tasks import encoders
+from ubo.tasks.building import (DATA, check_float, check_int, check_params, dtype_of, encode, generator, resolve,
                             shuffled, split)
-from tasks.data import Vocabulary, sentiment_pairs, trec
-from tasks.linear_head_task import LinearHeadTask
-from tasks.params import ParamSpec
-from tasks.sampling import StratifiedSampler
+from ubo.tasks.data import Vocabulary, sentiment_pairs, trec
+from ubo.tasks.linear_head_task import LinearHeadTask
+from ubo.tasks.params import ParamSpec
+from ubo.tasks.sampling import StratifiedSampler
 
 PRESETS = {
     "small": dict(data="real", per_class=60, fractions=(0.4, 0.4, 0.2), width=16, layers=2, heads=2, ff=32,

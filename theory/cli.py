@@ -14,7 +14,7 @@ def _fail(command: str, err: Exception) -> int:
 
 
 def _validate(args) -> int:
-    from theory.validate import DEFAULT_ALGORITHMS, FULL, QUICK, check_options, default_output, validate
+    from ubo.theory.validate import DEFAULT_ALGORITHMS, FULL, QUICK, check_options, default_output, validate
 
     names = DEFAULT_ALGORITHMS if args.algorithms is None else tuple(a for a in args.algorithms.split(",") if a)
     if args.output is None:
@@ -62,9 +62,9 @@ def add_validate_parser(subparsers) -> None:
 def certificate_check(problem, points: int = 2000, seed: int = 0) -> dict:
     """Check ||Hess Phi(x)|| <= L0 + L1 ||grad Phi(x)|| at random points around the path from x0 to 0
     (plus x0 and 0). Returns the worst ratio, the frontier L0*(L1) and the certified pair."""
-    from theory.phi_smoothness import certified_phi_constants
-    from theory.probes import hessian_norms
-    from theory.smoothness import frontier
+    from ubo.theory.phi_smoothness import certified_phi_constants
+    from ubo.theory.probes import hessian_norms
+    from ubo.theory.smoothness import frontier
 
     gen = torch.Generator().manual_seed(seed)
     x0 = problem.x0.to(torch.float64)
@@ -79,8 +79,8 @@ def certificate_check(problem, points: int = 2000, seed: int = 0) -> dict:
 
 
 def _demo(args) -> int:
-    from synthetic import make_problem
-    from theory.phi_smoothness import looseness, phi_smoothness
+    from ubo.synthetic import make_problem
+    from ubo.theory.phi_smoothness import looseness, phi_smoothness
 
     try:
         if args.points < 1:

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 
-from synthetic.constants import Constants
-from theory.phi_smoothness import certified_phi_constants
+from ubo.synthetic.constants import Constants
+from ubo.theory.phi_smoothness import certified_phi_constants
 
 
 def _check(eps: float, delta: float) -> None:
@@ -123,7 +123,7 @@ def neumann_terms(c: Constants, eps: float) -> int:
 def adambo(c: Constants, eps: float, delta: float = 0.1, lam: float = 0.1, dim_x: int = 1,
            distance0: float = 1.0) -> dict:
     """AdamBO (papers.md section 4.3): beta, beta_sq, eta, lam, gamma, T0, Neumann (C, Q)."""
-    from algorithms.upper import adam_step_bound
+    from ubo.algorithms.upper import adam_step_bound
 
     _check(eps, delta)
     if not (isinstance(lam, (int, float)) and lam > 0):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from synthetic.constants import Constants
+from ubo.synthetic.constants import Constants
 
 
 @dataclass(frozen=True)

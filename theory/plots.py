@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from theory.tails import fit_tail_models  # noqa: E402
+from ubo.theory.tails import fit_tail_models  # noqa: E402
 
 
 def _band(ax, x, values, color, label):

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from theory import bounds
-from theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
-from theory.smoothness import frontier, secant_ceiling, secant_smoothness
-from theory.tails import heavy_tail_flag, quantile_ci, quantile_table
+from ubo.theory import bounds
+from ubo.theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
+from ubo.theory.smoothness import frontier, secant_ceiling, secant_smoothness
+from ubo.theory.tails import heavy_tail_flag, quantile_ci, quantile_table
 
 COLUMNS = ("probe", "algorithm", "quantity", "measured", "bound", "ratio", "holds", "kind", "note")
 NORMALIZED = ("borep", "slip", "accbo")        # x_{t+1} = x_t - eta m / ||m||
@@ -121,7 +121,7 @@ def probe_step_drift(problem, rec) -> pd.DataFrame:
         dev = float(((step - eta).abs() / eta).max())
         rows.append(row("P3", name, "max_t,r |step - eta| / eta", dev, 1e-9, bounds.EVERY, "drift identity"))
     elif name == "adambo" and rec.hyper.get("adam") == "analysed":
-        from algorithms.upper import adam_step_bound
+        from ubo.algorithms.upper import adam_step_bound
 
         per = adam_step_bound(rec.hyper["eta"], rec.hyper["beta"], rec.hyper["beta_sq"]) * math.sqrt(problem.dim_x)
         rows.append(row("P3", name, "max_t,r step length", float(step.max()), per, bounds.EVERY,
@@ -375,7 +375,7 @@ def probe_z(trace, problem) -> pd.DataFrame:
 
 def neumann_row(problem, hyper: dict) -> dict:
     """P5 for Neumann estimators: the exact truncation bias at (x0, y*(x0)) against (1-mu/C)^Q/mu ||J|| ||grad_y f||."""
-    from algorithms.hypergradient import neumann
+    from ubo.algorithms.hypergradient import neumann
 
     c = problem.constants
     C, Q = hyper["neumann_scale"], hyper["neumann_terms"]

@@ -71,7 +71,7 @@ def sweep(problem_for_sigma, sigma: float, steps_list, runs: int, seed: int = 0,
     ``problem_for_sigma(sigma)`` builds the problem with noise size sigma; nu = gamma, z radius l_f0/mu
     and a warm start of ceil(warm_factor / (mu gamma)) steps (error contracted by e^-warm_factor).
     """
-    import algorithms
+    from ubo import algorithms
 
     problem = problem_for_sigma(sigma)
     c = problem.constants
@@ -95,7 +95,7 @@ def rate_probe(problem_for_sigma, sigma: float, steps_list, runs: int, seed: int
 
     Returns (table, data) with data = {label: (steps_list, per-T arrays)} for the plot.
     """
-    from theory.probes import row, table
+    from ubo.theory.probes import row, table
 
     if sigma <= 0:
         raise ValueError(f"sigma must be > 0 for the rate probe, got {sigma!r}")

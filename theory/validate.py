@@ -21,14 +21,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-import algorithms
-from synthetic import LAWS, list_problems, make_problem
-from theory import plots, probes
-from theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
-from theory.rates import rate_probe
-from theory.recording import record_steps
-from theory.report import check_output_dir, markdown_table, write_report
-from theory.tails import fit_tail_models, quantile_table
+from ubo import algorithms
+from ubo.synthetic import LAWS, list_problems, make_problem
+from ubo.theory import plots, probes
+from ubo.theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
+from ubo.theory.rates import rate_probe
+from ubo.theory.recording import record_steps
+from ubo.theory.report import check_output_dir, markdown_table, write_report
+from ubo.theory.tails import fit_tail_models, quantile_table
 
 DEFAULT_ALGORITHMS = ("borep", "slip", "adambo", "soba")
 FULL = {"runs": 1000, "steps": 2000, "record_runs": 16, "record_steps": 300, "rate_steps": (250, 500, 1000, 2000),

@@ -7,7 +7,7 @@ import sys
 
 
 def _problems(args) -> int:
-    from synthetic import list_problems
+    from ubo.synthetic import list_problems
 
     for name, summary in list_problems().items():
         print(f"{name:14s} {summary}")
@@ -15,8 +15,8 @@ def _problems(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tasks.cli import add_tasks_parser
-    from theory.cli import add_demo_parser, add_validate_parser
+    from ubo.tasks.cli import add_tasks_parser
+    from ubo.theory.cli import add_demo_parser, add_validate_parser
 
     parser = argparse.ArgumentParser(prog="ubo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from synthetic import make_problem
+from ubo.synthetic import make_problem
 
 
 def easy_problem(noise: str = "none", sigma: float = 0.0, dim: int = 3):

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from algo_helpers import easy_problem, tiny_problem
-from algorithms import hypergradient as hg
-from algorithms import lower, upper
+from ubo.algorithms import hypergradient as hg
+from ubo.algorithms import lower, upper
 
 
 @given(st.integers(1, 30), st.floats(1.0, 4.0))

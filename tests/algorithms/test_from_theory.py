@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-import algorithms
-from synthetic import make_problem
-from theory import parameters as tp
-from theory.phi_smoothness import certified_phi_constants
-from algorithms.upper import adam_step_bound
+from ubo import algorithms
+from ubo.synthetic import make_problem
+from ubo.theory import parameters as tp
+from ubo.theory.phi_smoothness import certified_phi_constants
+from ubo.algorithms.upper import adam_step_bound
 
 PROBLEMS = [make_problem("coupled", noise="bounded", sigma_f=0.5, sigma_g1=0.5, sigma_g2=0.2),
             make_problem("decoupled", noise="none", L1=3.0),

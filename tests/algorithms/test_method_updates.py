@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-import algorithms
+from ubo import algorithms
 from algo_helpers import tiny_problem
-from algorithms.state import State
+from ubo.algorithms.state import State
 
 P = tiny_problem()
 A, B, K, T, C = P.A, P.B, P.K, P.t, P.c
@@ -206,7 +206,7 @@ def test_accbo_step():
 
 def test_f2sa_midpoint_jacobian_equals_the_grad_x_g_difference_on_every_family():
     """F2SA's departure (2): grad_x g(x, y) - grad_x g(x, z) as one JVP at the midpoint, checked by autograd."""
-    from synthetic import list_problems, make_problem
+    from ubo.synthetic import list_problems, make_problem
 
     g = torch.Generator().manual_seed(1)
     for name in list_problems():
@@ -222,7 +222,7 @@ def test_f2sa_midpoint_jacobian_equals_the_grad_x_g_difference_on_every_family()
 
 def test_slip_reference_run_solves_z_exactly_without_hvp_calls():
     """z_update='exact': z_t = [grad2_yy g]^-1 grad_y F at (x_t, y_t), used in h_t; no hvp call is made."""
-    from synthetic import make_problem
+    from ubo.synthetic import make_problem
 
     problem = make_problem("coupled", dim_x=3, dim_y=3)
     slip = algorithms.make("slip", eta=0.05, beta=0.5, gamma=0.1, nu=0.1, z_update="exact")

@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-import algorithms
+from ubo import algorithms
 from algo_helpers import EASY, easy_problem
-from algorithms.runner import SERIES
-from synthetic.logcosh_bilevel import LogcoshBilevel
+from ubo.algorithms.runner import SERIES
+from ubo.synthetic.logcosh_bilevel import LogcoshBilevel
 
 
 class NoTruth(LogcoshBilevel):

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synth_checks import clip_rows, joint_hessian, spectral_norm
-from synthetic.strategies import points, problems
-from synthetic.rng import CounterRNG
+from ubo.synthetic.strategies import points, problems
+from ubo.synthetic.rng import CounterRNG
 
 SLACK = 1 + 1e-9
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synth_checks import autograd_grad, clip_rows, central_difference, joint_hessian, spectral_norm
-from synthetic.strategies import points, problems
+from ubo.synthetic.strategies import points, problems
 
 
 def close(a, b, rtol=1e-9, atol=1e-9):

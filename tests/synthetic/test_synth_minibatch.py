@@ -5,9 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synth_checks import autograd_grad
-from synthetic import finite_sum as fs
-from synthetic.rng import CounterRNG
-from synthetic.strategies import points, problems
+from ubo.synthetic import finite_sum as fs
+from ubo.synthetic.rng import CounterRNG
+from ubo.synthetic.strategies import points, problems
 
 FINITE_SUM = ("quadratic", "curvature")
 
@@ -71,7 +71,7 @@ def test_every_sample_is_strongly_convex_in_y(problem, data):
 
 def test_oracles_are_unbiased_monte_carlo():
     """Mean of 4000 minibatch gradients equals the population gradient within 6 standard errors."""
-    from synthetic import make_problem
+    from ubo.synthetic import make_problem
 
     for problem in (make_problem("quadratic", dim_x=3, dim_y=2, n=64, batch_size=4),
                     make_problem("curvature", dim_x=3, dim_y=2, n=64, n_val=64, batch_size=4)):
@@ -102,7 +102,7 @@ def test_dense_weights_equal_gathered_rows(n, b, d, seed):
 
 def test_minibatch_variance_is_per_sample_variance_over_b():
     """E||(1/b) sum_j d_{i_j}||^2 = (1/b) mean_i ||d_i||^2 for sampling with replacement (finite_sum docstring)."""
-    from synthetic import make_problem
+    from ubo.synthetic import make_problem
 
     problem = make_problem("curvature", dim_x=2, dim_y=3, n=50, n_val=10, batch_size=5)
     runs = 20_000

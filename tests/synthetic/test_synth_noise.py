@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from synthetic.noise import NoiseLaw
-from synthetic.rng import CounterRNG
+from ubo.synthetic.noise import NoiseLaw
+from ubo.synthetic.rng import CounterRNG
 
 N = 40_000  # runs, one noise vector each
 

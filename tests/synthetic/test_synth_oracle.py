@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from synthetic import KINDS, make_problem
+from ubo.synthetic import KINDS, make_problem
 
 NOISY = {
     "coupled": dict(dim_x=3, dim_y=2, noise="student_t", sigma_f=0.5, sigma_g1=0.5, sigma_g2=0.3, nu=3.0),

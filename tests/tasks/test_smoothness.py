@@ -2,10 +2,10 @@
 
 import numpy as np
 
-import algorithms
-import tasks
-from tasks.smoothness import recurrent_scan, spearman, trajectory_smoothness
-from tasks.tuning import suggested_hyper
+from ubo import algorithms
+from ubo import tasks
+from ubo.tasks.smoothness import recurrent_scan, spearman, trajectory_smoothness
+from ubo.tasks.tuning import suggested_hyper
 
 
 def test_recurrent_scan_smoothness_grows_with_gradient_norm():

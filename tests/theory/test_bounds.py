@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from theory import bounds
+from ubo.theory import bounds
 
 
 def test_every_bound_states_kind_and_source():

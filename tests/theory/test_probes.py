@@ -5,12 +5,12 @@ from dataclasses import dataclass, replace
 import pytest
 import torch
 
-import algorithms
-from algorithms.state import State
-from synthetic import make_problem
-from theory import probes
-from theory.probes import COLUMNS
-from theory.recording import record_steps
+from ubo import algorithms
+from ubo.algorithms.state import State
+from ubo.synthetic import make_problem
+from ubo.theory import probes
+from ubo.theory.probes import COLUMNS
+from ubo.theory.recording import record_steps
 
 
 @pytest.fixture(scope="module")

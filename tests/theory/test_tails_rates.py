@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from theory.rates import noise_aware_schedule, slope, slope_with_ci
-from theory.tails import DELTAS, dkw_halfwidth, fit_tail_models, heavy_tail_flag, quantile_ci, quantile_table
+from ubo.theory.rates import noise_aware_schedule, slope, slope_with_ci
+from ubo.theory.tails import DELTAS, dkw_halfwidth, fit_tail_models, heavy_tail_flag, quantile_ci, quantile_table
 
 
 def test_quantile_ci_equals_scipy_quantile_test():

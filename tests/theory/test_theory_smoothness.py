@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from synthetic import make_problem
-from synthetic.constants import Constants
-from theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
-from theory.probes import hessian_norms
-from theory.smoothness import frontier, secant_ceiling, secant_smoothness
+from ubo.synthetic import make_problem
+from ubo.synthetic.constants import Constants
+from ubo.theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
+from ubo.theory.probes import hessian_norms
+from ubo.theory.smoothness import frontier, secant_ceiling, secant_smoothness
 
 
 def test_lemma_constants_by_hand():

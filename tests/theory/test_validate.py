@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from theory.cli import add_demo_parser, add_validate_parser
-from theory.report import write_report
+from ubo.theory.cli import add_demo_parser, add_validate_parser
+from ubo.theory.report import write_report
 
 
 def _main(argv):
