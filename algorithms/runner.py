@@ -11,24 +11,114 @@ Divergence: after every step, a run whose state holds a non-finite entry (tested
 a state whose entries sum beyond float range also counts) is frozen at its last finite state, stops
 counting oracle calls (oracle.active[r] = False) and gets diverged_at[r] = t (the iteration whose
 update was non-finite; 0 = during init). The other runs go on.
+
+Feedback and guards: a run expected to take more than AUTO_PROGRESS_SECONDS (estimated from its first
+steps) shows a tqdm bar; an init (warm start, Epoch-SGD) still running after AUTO_PROGRESS_SECONDS
+shows its own bar of oracle calls. Before any work, the memory of the recorded series and of the state
+(``memory_estimate``) is compared with the memory available, and a run that cannot fit is refused.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from ubo.algorithms.base import check_int
 from ubo.algorithms.state import State
 from ubo.synthetic.oracle import KINDS
+from ubo.synthetic.problem import as_number, check_seed
 
 GROUND_TRUTH = ("grad_phi_norm", "phi", "y_error", "z_error", "m_error")
 CALLS = tuple(f"calls_{k}" for k in KINDS) + ("oracle_calls",)
 SERIES = GROUND_TRUTH + ("step_length",) + CALLS
-AUTO_PROGRESS_STEPS = 10_000
+AUTO_PROGRESS_SECONDS = 3.0  # runs (and inits) expected to take longer show a progress bar
+_ESTIMATE_AFTER = 0.2        # seconds of stepping before the duration estimate is trusted
+STATE_COPIES = 16            # (R, dim_x + dim_y) float64 tensors alive at once (state, previous, oracle work)
+
+
+def memory_estimate(runs: int, steps: int, record_every: int, dim_x: int, dim_y: int, series: int = len(SERIES)) -> int:
+    """Bytes a run needs: recorded series (K marks x R runs x series x 8) plus the working state."""
+    marks = steps // record_every + 2
+    return 8 * (marks * runs * series + STATE_COPIES * runs * (dim_x + dim_y))
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Free bytes on the device (MemAvailable for the CPU); None when unknown."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(runs: int, steps: int, record_every: int, dim_x: int, dim_y: int, device="cpu") -> int:
+    """Refuse (ValueError with the estimate) a run whose memory estimate exceeds what is available."""
+    need = memory_estimate(runs, steps, record_every, dim_x, dim_y)
+    free = available_memory(torch.device(device))
+    if free is not None and need > free:
+        raise ValueError(f"runs={runs} x steps={steps} (record_every={record_every}) needs about {need / 2**30:.3g} GiB "
+                         f"(recorded series + state) but {free / 2**30:.3g} GiB are available: lower runs or steps, "
+                         f"or raise record_every")
+    return need
+
+
+def _start(name: str, point, problem, R: int, dim: int) -> torch.Tensor:
+    """A (d,) or (R, d) start as a float tensor on the problem's device (numpy arrays and lists converted)."""
+    if isinstance(point, (np.ndarray, list, tuple)):
+        point = torch.as_tensor(np.asarray(point))
+    if not isinstance(point, torch.Tensor):
+        raise ValueError(f"{name} must be a torch tensor, numpy array or list of shape ({dim},) or ({R}, {dim}), "
+                         f"got {type(point).__name__}")
+    if point.is_complex() or point.dtype == torch.bool:
+        raise ValueError(f"{name} must be real, got dtype {point.dtype}")
+    point = point.detach().to(problem.device, problem.dtype)
+    if not bool(torch.isfinite(point).all()):
+        raise ValueError(f"{name} must be finite, got a start with NaN or inf entries")
+    return point
+
+
+class _Progress:
+    """The run's bars: init (oracle calls, after AUTO_PROGRESS_SECONDS) and steps (estimated from the first steps)."""
+
+    def __init__(self, mode: bool | None, steps: int, name: str):
+        self.mode, self.steps, self.name, self.bar = mode, steps, name, None
+
+    def init_bar(self, oracle) -> tqdm:
+        delay = 0 if self.mode else AUTO_PROGRESS_SECONDS
+        bar = tqdm(desc=f"{self.name} init", unit=" oracle calls", delay=delay, disable=self.mode is False,
+                   leave=False)
+        oracle.on_call = bar.update
+        return bar
+
+    def start(self) -> None:
+        self.begin = time.perf_counter()
+        if self.mode:
+            self.bar = tqdm(total=self.steps, desc=self.name, leave=False)
+
+    def step(self, t: int) -> None:
+        if self.bar is not None:
+            self.bar.update()
+        elif self.mode is None:
+            elapsed = time.perf_counter() - self.begin
+            if elapsed >= _ESTIMATE_AFTER and elapsed / t * self.steps > AUTO_PROGRESS_SECONDS and t < self.steps:
+                self.bar = tqdm(total=self.steps, initial=t, desc=self.name, leave=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 class _Recorder:
@@ -109,24 +199,30 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
         x0: torch.Tensor | None = None, y0: torch.Tensor | None = None):
     """Run ``runs`` seeds of ``algorithm`` on ``problem`` for ``steps`` outer iterations; return a Trace.
 
-    x0, y0: (d,) or (R, d) starts (default: the problem's). run_ids: which run ids of the seed's
-    streams to run (default 0..runs-1); run r's numbers depend on (seed, r) only.
+    x0, y0: (d,) or (R, d) starts (default: the problem's; torch tensors, numpy arrays or lists, finite).
+    run_ids: which run ids of the seed's streams to run (default 0..runs-1); run r's noise depends on
+    (seed, r) only (its trajectory agrees with a lone run up to floating-point round-off).
+    seed: an int in [0, 2^64); numpy integers are accepted for runs, steps, seed and record_every.
+    progress: None shows a bar when the run is expected to take more than AUTO_PROGRESS_SECONDS.
     every_step_summary: also aggregate ground-truth quantities over every iteration (slower).
     """
     from ubo.algorithms.trace import Trace
 
+    steps, record_every, runs = as_number(steps), as_number(record_every), as_number(runs)
     check_int("steps", steps, 0)
     check_int("record_every", record_every, 1)
-    check_int("seed", seed, 0)
+    seed = check_seed("seed", seed)
     if progress not in (None, True, False):
         raise ValueError(f"progress must be None (auto), True or False, got {progress!r}")
     if every_step_summary and not problem.has_ground_truth:
         raise ValueError("every_step_summary needs a problem with ground truth (has_ground_truth=True)")
+    if run_ids is None:
+        check_int("runs", runs, 1)
+        check_memory(runs, steps, record_every, problem.dim_x, problem.dim_y, problem.device)
     oracle = problem.oracle(runs=runs, seed=seed, run_ids=run_ids)
     R = oracle.runs
-    x0 = problem.x0 if x0 is None else x0
-    y0 = problem.y0 if y0 is None else y0
-    x0, y0 = (p.to(problem.device, problem.dtype) for p in (x0, y0))
+    x0 = _start("x0", problem.x0 if x0 is None else x0, problem, R, problem.dim_x)
+    y0 = _start("y0", problem.y0 if y0 is None else y0, problem, R, problem.dim_y)
     x0 = x0.expand(R, -1).clone() if x0.dim() == 1 else x0
     y0 = y0.expand(R, -1).clone() if y0.dim() == 1 else y0
     if x0.shape != (R, problem.dim_x) or y0.shape != (R, problem.dim_y):
@@ -139,7 +235,13 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
     diverged_at = torch.full((R,), -1, dtype=torch.int64, device=problem.device)
     alive = torch.ones(R, dtype=torch.bool, device=problem.device)
 
-    state = algorithm.init(oracle, x0, y0)
+    progress_bars = _Progress(progress, steps, algorithm.name)
+    init_bar = progress_bars.init_bar(oracle)
+    try:
+        state = algorithm.init(oracle, x0, y0)
+    finally:
+        oracle.on_call = None
+        init_bar.close()
     bad = ~state.finite_rows()
     any_dead = bool(bad.any())
     if any_dead:
@@ -148,9 +250,7 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
         oracle.active &= alive
     recorder.record(state, None)
 
-    show = steps >= AUTO_PROGRESS_STEPS if progress is None else progress
-    bar = tqdm(total=steps, disable=not show, desc=algorithm.name, leave=False)
-    last_mark = 0
+    progress_bars.start()
     for t in range(1, steps + 1):
         prev = state
         if summary is not None:
@@ -168,9 +268,8 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
             summary.after_step(state, prev)
         if t in recorder.marks:
             recorder.record(state, prev)
-            bar.update(t - last_mark)
-            last_mark = t
-    bar.close()
+        progress_bars.step(t)
+    progress_bars.close()
     if summary is not None and steps > 0:
         summary.errors(problem, state)
 

@@ -33,9 +33,11 @@ class Trace:
         return self.series[name][-1]
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy frame: one row per (recorded step, run) with every series and the divergence flag."""
+        """Tidy frame: one row per (recorded step, run) with the algorithm's name, every series and the
+        divergence flag (frames of several algorithms concatenate with ``pd.concat``)."""
         K, R = len(self.step), self.runs
         columns = {
+            "algorithm": [self.meta.get("algorithm")] * (K * R),
             "step": self.step.cpu().repeat_interleave(R).numpy(),
             "run": torch.arange(R).repeat(K).numpy(),
         }
@@ -50,7 +52,15 @@ class Trace:
 
     @classmethod
     def load(cls, path) -> "Trace":
-        data = torch.load(path, weights_only=True)
+        """Read a file written by ``save``; a file that is not a complete trace raises ValueError naming it."""
+        try:
+            data = torch.load(path, weights_only=True)
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except Exception as err:  # torch raises many types on corrupt input (pickle, zip, unicode, EOF)
+            detail = (str(err).splitlines() or [""])[0][:120]
+            raise ValueError(f"{str(path)!r} is not a readable ubo trace file ({type(err).__name__}: {detail})") from None
+        _check_saved(path, data)
         return cls(step=data["step"], series=data["series"], diverged=data["diverged"],
                    diverged_at=data["diverged_at"], meta=data["meta"], summary=data["summary"])
 
@@ -72,3 +82,26 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def _same_dict(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+
+
+_SAVED = ("step", "series", "summary", "diverged", "diverged_at", "meta")
+
+
+def _check_saved(path, data) -> None:
+    """The structure ``save`` writes: the six keys, series of shape (K, R), flags of shape (R,)."""
+    def bad(why: str):
+        raise ValueError(f"{str(path)!r} is not a ubo trace file: {why}")
+
+    if not isinstance(data, dict):
+        bad(f"it holds a {type(data).__name__}, not a dict")
+    missing = [k for k in _SAVED if k not in data]
+    if missing:
+        bad(f"missing {missing}")
+    step, diverged = data["step"], data["diverged"]
+    if not (isinstance(step, torch.Tensor) and step.dim() == 1 and isinstance(diverged, torch.Tensor)
+            and diverged.dim() == 1 and isinstance(data["series"], dict) and isinstance(data["meta"], dict)):
+        bad("step, diverged must be 1-d tensors and series, meta dicts")
+    shape = (step.shape[0], diverged.shape[0])
+    for name, values in data["series"].items():
+        if not isinstance(values, torch.Tensor) or tuple(values.shape) != shape:
+            bad(f"series {name!r} has shape {tuple(getattr(values, 'shape', ()))}, expected {shape}")

@@ -36,9 +36,9 @@ import math
 import torch
 
 from ubo.synthetic import finite_sum as fs
-from ubo.synthetic.constants import Constants
 from ubo.synthetic.landscape import CoshLandscape, random_orthogonal
-from ubo.synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
+from ubo.synthetic.problem import (BilevelProblem, certify, check_number, check_positive_int, check_seed,
+                                   noise_laws)
 
 SIGMOID_D2_MAX = math.sqrt(3.0) / 18.0
 
@@ -54,8 +54,8 @@ class Curvature(BilevelProblem):
     def __init__(self, dim_x: int = 10, dim_y: int = 10, n: int = 256, n_val: int = 256, batch_size: int = 32,
                  mu0: float = 0.1, lam: float = 1.0, w_norm: float = 1.0, label_noise: float = 0.5,
                  L0: float = 1.0, L1: float = 1.0, alpha: float = 0.5, omega: float = 2.0, x0_scale: float = 2.5,
-                 rotate: bool = True, instance_seed: int = 0, noise: str | dict = "none", sigma_f: float = 0.0,
-                 sigma_g1: float = 0.0, sigma_g2: float = 0.0, nu: float = 4.0, device: str = "cpu"):
+                 rotate: bool = True, instance_seed: int = 0, noise: str | dict = "none", sigma_f: float | None = None,
+                 sigma_g1: float | None = None, sigma_g2: float | None = None, nu: float = 4.0, device: str = "cpu"):
         super().__init__(device=device)
         self.dim_x = check_positive_int("dim_x", dim_x)
         self.dim_y = check_positive_int("dim_y", dim_y)
@@ -71,8 +71,7 @@ class Curvature(BilevelProblem):
         check_number("alpha", alpha, 0)
         check_number("omega", omega, 0)
         check_number("x0_scale", x0_scale)
-        if isinstance(instance_seed, bool) or not isinstance(instance_seed, int) or instance_seed < 0:
-            raise ValueError(f"instance_seed must be an int >= 0, got {instance_seed!r}")
+        instance_seed = check_seed("instance_seed", instance_seed)
         self.noise = noise_laws(noise, sigma_f, sigma_g1, sigma_g2, nu)
         self.params = dict(dim_x=dim_x, dim_y=dim_y, n=n, n_val=n_val, batch_size=batch_size, mu0=mu0, lam=lam,
                            w_norm=w_norm, label_noise=label_noise, L0=L0, L1=L1, alpha=alpha, omega=omega,
@@ -96,6 +95,7 @@ class Curvature(BilevelProblem):
         self.U = CoshLandscape(dim_x, L0, L1, alpha, omega, None if rotation is None else rotation.to(dev))
         x0 = x0_scale * torch.ones(dim_x, dtype=torch.float64)
         self._x0 = (x0 if rotation is None else x0 @ rotation).to(dev)
+        self.U.check_start(self._x0)
 
         # ---- certified constants (see module docstring) ----
         def norm(m):
@@ -116,7 +116,8 @@ class Curvature(BilevelProblem):
         self.minibatch_sigma = {"grad_f": dev_V * rho_y + dev_vc, "grad_g": dev_G * rho_y + dev_zb,
                                 "hvp": dev_G, "jvp": 0.0}
         laws = self.noise
-        self.constants = Constants(
+        self.constants = certify(
+            self.params,
             L_x0=L0_U, L_x1=L1_U, L_y0=norm(G_val), L_y1=0.0,
             l_f0=norm(G_val) * r_star + float(vc.norm()),
             mu=mu,

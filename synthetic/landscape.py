@@ -75,6 +75,14 @@ class CoshLandscape:
     def hvp(self, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         return self._back(self._d2phi(self._t(x)) * self._t(v))
 
+    def check_start(self, x0: torch.Tensor) -> None:
+        """Refuse an (L1, start) pair for which U or grad U overflows float64 at x0 (cosh(L1 t), L1 |t| > ~709)."""
+        t = self._t(x0[None])
+        if not (torch.isfinite(self._phi(t)).all() and torch.isfinite(self._dphi(t)).all()):
+            raise ValueError(f"L1 must keep U finite at the start x0: L1={self.L1!r} gives L1 max|t| = "
+                             f"{self.L1 * float(t.abs().max()):.4g} > 709 (cosh overflows float64); "
+                             f"lower L1 or x0_scale")
+
     @property
     def certified(self) -> tuple[float, float]:
         """(L0_U, L1_U) with ||grad2 U|| <= L0_U + L1_U ||grad U|| everywhere."""

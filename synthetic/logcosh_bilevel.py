@@ -26,9 +26,9 @@ import math
 
 import torch
 
-from ubo.synthetic.constants import Constants
 from ubo.synthetic.landscape import CoshLandscape, random_orthogonal, spectrum
-from ubo.synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
+from ubo.synthetic.problem import (BilevelProblem, certify, check_number, check_positive_int, check_seed,
+                                   noise_laws)
 
 
 def logcosh(w: torch.Tensor) -> torch.Tensor:
@@ -49,7 +49,7 @@ class LogcoshBilevel(BilevelProblem):
                  alpha: float = 0.5, omega: float = 2.0, c: float = 1.0, mu: float = 0.5,
                  L_g: float = 5.0, cross: float = 1.0, coupling: float = 0.5, x0_scale: float = 2.5,
                  rotate: bool = True, instance_seed: int = 0, noise: str | dict = "none",
-                 sigma_f: float = 0.0, sigma_g1: float = 0.0, sigma_g2: float = 0.0, nu: float = 4.0,
+                 sigma_f: float | None = None, sigma_g1: float | None = None, sigma_g2: float | None = None, nu: float = 4.0,
                  device: str = "cpu", name: str = "coupled"):
         super().__init__(device=device)
         self.name = name
@@ -65,8 +65,7 @@ class LogcoshBilevel(BilevelProblem):
         check_number("cross", cross, 0)
         check_number("coupling", coupling, 0)
         check_number("x0_scale", x0_scale)
-        if isinstance(instance_seed, bool) or not isinstance(instance_seed, int) or instance_seed < 0:
-            raise ValueError(f"instance_seed must be an int >= 0, got {instance_seed!r}")
+        instance_seed = check_seed("instance_seed", instance_seed)
         self.noise = noise_laws(noise, sigma_f, sigma_g1, sigma_g2, nu)
         self.params = dict(dim_x=dim_x, dim_y=dim_y, L0=L0, L1=L1, alpha=alpha, omega=omega, c=c, mu=mu,
                            L_g=L_g, cross=cross, coupling=coupling, x0_scale=x0_scale, rotate=rotate,
@@ -92,6 +91,7 @@ class LogcoshBilevel(BilevelProblem):
         if rotation is not None:
             self._x0 = self._x0 @ rotation  # so that R x0 = x0_scale * 1
         self._x0 = self._x0.to(dev)
+        self.U.check_start(self._x0)
 
         L0_U, L1_U = self.U.certified
         nK = float(torch.linalg.matrix_norm(K, ord=2))
@@ -103,7 +103,8 @@ class LogcoshBilevel(BilevelProblem):
         l_g1 = float(torch.linalg.eigvalsh(joint).abs().max())
         root_dy = math.sqrt(dim_y)
         laws = self.noise
-        self.constants = Constants(
+        self.constants = certify(
+            self.params,
             L_x0=L0_U + c * nK * math.sqrt(1 + nK**2) + L1_U * c * nK * root_dy,
             L_x1=L1_U,
             L_y0=c * math.sqrt(1 + nK**2),

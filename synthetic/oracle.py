@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from ubo.synthetic.problem import as_number, check_seed
 from ubo.synthetic.rng import CounterRNG
 
 KINDS = ("grad_f", "grad_g", "hvp", "jvp")
@@ -24,6 +25,7 @@ _INDEX = {k: i for i, k in enumerate(KINDS)}
 
 class Oracle:
     def __init__(self, problem, runs: int = 1, seed: int = 0, run_ids: torch.Tensor | None = None):
+        seed, runs = check_seed("seed", seed), as_number(runs)
         if run_ids is None:
             if isinstance(runs, bool) or not isinstance(runs, int) or runs <= 0:
                 raise ValueError(f"runs must be a positive int, got {runs!r}")
@@ -40,9 +42,13 @@ class Oracle:
         self._by_kind = torch.zeros(len(KINDS), self.runs, dtype=torch.int64, device=problem.device)
         self.active = torch.ones(self.runs, dtype=torch.bool, device=problem.device)
 
+    on_call = None  # optional callable run after every call (the runner's init progress bar)
+
     def _count(self, *kinds: str) -> None:
         for kind in kinds:
             self._by_kind[_INDEX[kind]] += self.active
+        if self.on_call is not None:
+            self.on_call()
 
     def grad_f(self, x, y):
         self._count("grad_f")

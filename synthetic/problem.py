@@ -15,9 +15,12 @@ exact derivatives; finite-sum families override them with minibatch sums.
 
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
 from abc import ABC, abstractmethod
 
+import numpy as np
 import torch
 
 from ubo.synthetic.constants import Constants
@@ -30,8 +33,40 @@ Tensor = torch.Tensor
 _SUB_X, _SUB_Y, _SUB_HVP, _SUB_JVP = 20, 30, 40, 50
 
 
-def noise_laws(noise: str | dict, sigma_f: float, sigma_g1: float, sigma_g2: float, nu: float) -> dict:
-    """Per-kind NoiseLaw from a law name (all kinds) or a dict {kind: law name}."""
+MAX_MAGNITUDE = 1e100  # beyond it, the certified constants (products and squares of parameters) leave float64
+SEED_LIMIT = 2**64     # seeds are 64-bit counters: larger ones would alias smaller ones
+
+
+def as_number(value):
+    """numpy integer / floating scalars as Python int / float (sweeps over numpy arrays are common)."""
+    if isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def check_seed(name: str, value) -> int:
+    """An int in [0, 2^64) (numpy integers accepted)."""
+    value = as_number(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"{name} must be an int in [0, 2**64), got {value!r}")
+    return value
+
+
+_SIGMA_KINDS = {"sigma_f": ("grad_f",), "sigma_g1": ("grad_g",), "sigma_g2": ("hvp", "jvp")}
+
+
+def noise_laws(noise: str | dict, sigma_f: float | None, sigma_g1: float | None, sigma_g2: float | None,
+               nu: float) -> dict:
+    """Per-kind NoiseLaw from a law name (all kinds) or a dict {kind: law name}.
+
+    Nothing is silently dropped: a sigma > 0 whose oracle kinds all have the law 'none' is an error
+    (it would not be applied), and so is a law without any sigma (every kind would stay exact);
+    sigma = 0 given explicitly is the exact limit of a sweep. None means "not given" (= 0).
+    """
     kinds = ("grad_f", "grad_g", "hvp", "jvp")
     if isinstance(noise, str):
         names = dict.fromkeys(kinds, noise)
@@ -42,14 +77,28 @@ def noise_laws(noise: str | dict, sigma_f: float, sigma_g1: float, sigma_g2: flo
         names = {k: noise.get(k, "none") for k in kinds}
     else:
         raise ValueError(f"noise must be a law name in {LAWS} or a dict {{kind: law}}, got {noise!r}")
+    for law in names.values():
+        if law not in LAWS:
+            raise ValueError(f"noise law must be one of {LAWS}, got {law!r}")
+    given = {}
     for label, value in (("sigma_f", sigma_f), ("sigma_g1", sigma_g1), ("sigma_g2", sigma_g2)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            raise ValueError(f"{label} must be a finite number >= 0, got {value!r}")
-    sigmas = {"grad_f": sigma_f, "grad_g": sigma_g1, "hvp": sigma_g2, "jvp": sigma_g2}
-    return {k: NoiseLaw(names[k], float(sigmas[k]) if names[k] != "none" else 0.0, nu) for k in kinds}
+        if value is not None:
+            given[label] = check_number(label, value, 0)
+    for label, value in given.items():
+        if value > 0 and all(names[k] == "none" for k in _SIGMA_KINDS[label]):
+            raise ValueError(f"{label}={value!r} would be ignored: noise={noise!r} leaves "
+                             f"{' and '.join(_SIGMA_KINDS[label])} exact. Pass a noise law, noise='bounded' "
+                             f"(a.s. bounded, the papers' assumption A3), 'gaussian' or 'student_t', or drop {label}")
+    if not given and any(law != "none" for law in names.values()):
+        raise ValueError(f"noise={noise!r} needs a size: pass sigma_f, sigma_g1 and/or sigma_g2 (0 for an exact "
+                         f"oracle kind); without them every oracle would stay exact")
+    sigmas = {k: given.get(label, 0.0) for label, ks in _SIGMA_KINDS.items() for k in ks}
+    nu = as_number(nu)
+    return {k: NoiseLaw(names[k], sigmas[k] if names[k] != "none" else 0.0, nu) for k in kinds}
 
 
 def check_positive_int(name: str, value) -> int:
+    value = as_number(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return value
@@ -57,15 +106,31 @@ def check_positive_int(name: str, value) -> int:
 
 def check_number(name: str, value, low: float = -math.inf, high: float = math.inf,
                  low_open: bool = False, high_open: bool = False) -> float:
-    """Validate a float parameter against [low, high] (open ends when asked); return it."""
+    """Validate a float parameter against [low, high] (open ends when asked) and |value| <= MAX_MAGNITUDE."""
+    value = as_number(value)
+    high = min(high, MAX_MAGNITUDE)
+    low = max(low, -MAX_MAGNITUDE)
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if not ok:
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
-        raise ValueError(f"{name} must be a number in {lo}{low}, {high}{hi}, got {value!r}")
+        raise ValueError(f"{name} must be a number in {lo}{low:g}, {high:g}{hi}, got {value!r}")
     return float(value)
+
+
+def certify(params: dict, **constants) -> Constants:
+    """Constants(**constants), with an error naming the parameters when one overflows float64."""
+    try:
+        return Constants(**constants)
+    except ValueError as err:
+        if all(isinstance(v, bool) or v is None or math.isfinite(v) for v in constants.values()):
+            raise
+        large = sorted(((abs(v), k) for k, v in params.items()
+                        if isinstance(v, (int, float)) and not isinstance(v, bool)), reverse=True)[:3]
+        names = ", ".join(f"{k}={params[k]!r}" for _, k in large)
+        raise ValueError(f"{err}: the parameters are too large for float64 (largest: {names})") from None
 
 
 class BilevelProblem(ABC):
@@ -176,14 +241,34 @@ class BilevelProblem(ABC):
 
     # ---- helpers --------------------------------------------------------------------
     def oracle(self, runs: int = 1, seed: int = 0, run_ids: Tensor | None = None):
-        """A counted stochastic oracle for ``runs`` independent runs (see synthetic.oracle)."""
+        """A counted stochastic oracle for ``runs`` independent runs (see synthetic.oracle).
+
+        seed: an int in [0, 2^64) (numpy integers accepted); run r's samples depend on (seed, r, call).
+        """
         from ubo.synthetic.oracle import Oracle
 
-        return Oracle(self, runs=runs, seed=seed, run_ids=run_ids)
+        return Oracle(self, runs=runs, seed=check_seed("seed", seed), run_ids=run_ids)
 
     def batch(self, point: Tensor, runs: int) -> Tensor:
         """Repeat a (d,) point into an (R, d) batch."""
         return point.to(self.device, self.dtype).unsqueeze(0).repeat(runs, 1)
+
+    def __repr__(self) -> str:
+        """``make_problem('coupled', dim_x=3, ...)``: the call that rebuilds this instance (non-default parameters)."""
+        from ubo.synthetic.registry import registered
+
+        params = getattr(self, "params", None)
+        if params is None or not registered(self.name):
+            return object.__repr__(self)
+        signature = inspect.signature(type(self).__init__).parameters
+        args = [repr(self.name)]
+        for key, value in params.items():
+            default = signature[key].default if key in signature else inspect.Parameter.empty
+            if default is inspect.Parameter.empty or type(value) is not type(default) or value != default:
+                args.append(f"{key}={value!r}")
+        if self.device.type != "cpu":
+            args.append(f"device={str(self.device)!r}")
+        return f"make_problem({', '.join(args)})"
 
     def describe(self) -> str:
         c = self.constants

@@ -43,9 +43,9 @@ import math
 import torch
 
 from ubo.synthetic import finite_sum as fs
-from ubo.synthetic.constants import Constants
 from ubo.synthetic.landscape import random_orthogonal, spectrum
-from ubo.synthetic.problem import BilevelProblem, check_number, check_positive_int, noise_laws
+from ubo.synthetic.problem import (BilevelProblem, certify, check_number, check_positive_int, check_seed,
+                                   noise_laws)
 
 
 def _spd(dim: int, low: float, high: float, gen: torch.Generator) -> torch.Tensor:
@@ -73,8 +73,8 @@ class Quadratic(BilevelProblem):
     def __init__(self, dim_x: int = 10, dim_y: int = 10, n: int = 1024, batch_size: int = 64, mu: float = 0.1,
                  L_g: float = 1.0, ridge: float = 0.5, cross: float = 0.1, f_mu: float = 0.1, L_f: float = 1.0,
                  linear: float = 1.0, offset: float = 0.0, x0_scale: float = 1.0, radius: float | None = None,
-                 instance_seed: int = 0, noise: str | dict = "none", sigma_f: float = 0.0, sigma_g1: float = 0.0,
-                 sigma_g2: float = 0.0, nu: float = 4.0, device: str = "cpu"):
+                 instance_seed: int = 0, noise: str | dict = "none", sigma_f: float | None = None, sigma_g1: float | None = None,
+                 sigma_g2: float | None = None, nu: float = 4.0, device: str = "cpu"):
         super().__init__(device=device)
         self.dim_x = check_positive_int("dim_x", dim_x)
         self.dim_y = check_positive_int("dim_y", dim_y)
@@ -93,8 +93,7 @@ class Quadratic(BilevelProblem):
         check_number("x0_scale", x0_scale)
         if radius is not None:
             check_number("radius", radius, 0, low_open=True)
-        if isinstance(instance_seed, bool) or not isinstance(instance_seed, int) or instance_seed < 0:
-            raise ValueError(f"instance_seed must be an int >= 0, got {instance_seed!r}")
+        instance_seed = check_seed("instance_seed", instance_seed)
         self.noise = noise_laws(noise, sigma_f, sigma_g1, sigma_g2, nu)
         self.params = dict(dim_x=dim_x, dim_y=dim_y, n=n, batch_size=batch_size, mu=mu, L_g=L_g, ridge=ridge,
                            cross=cross, f_mu=f_mu, L_f=L_f, linear=linear, offset=offset, x0_scale=x0_scale,
@@ -163,7 +162,8 @@ class Quadratic(BilevelProblem):
         eig_H = torch.linalg.eigvalsh(H)
         laws = self.noise
         phi_min = float(self.phi(x_min.unsqueeze(0).to(dev))[0])
-        self.constants = Constants(
+        self.constants = certify(
+            self.params,
             L_x0=norm(F[:dx, :]), L_x1=0.0, L_y0=norm(F[dx:, :]), L_y1=0.0,
             l_f0=norm(G) * rho + float(c0.norm()),
             mu=float(eig_H[0]),

@@ -1,31 +1,69 @@
-"""Problems by name: ``make_problem(name, **params)`` and ``list_problems()``."""
+"""Problems by name: ``make_problem(name, **params)``, ``list_problems()``, ``problem_parameters(name)``."""
 
 from __future__ import annotations
 
+import inspect
+import typing
 from typing import Callable
 
-from ubo.synthetic.problem import BilevelProblem
+from ubo.synthetic.problem import BilevelProblem, as_number
 
 _REGISTRY: dict[str, tuple[Callable[..., BilevelProblem], str]] = {}
+_INTERNAL = ("self", "name")  # constructor arguments a user does not pass
+
+_DOC = """Build a registered synthetic problem: ``make_problem(name, **params)``.
+
+Unknown names or parameters raise ValueError listing the allowed ones; numpy scalars are accepted
+wherever Python numbers are. ``repr(problem)`` is the call that rebuilds it.
+
+L0 and L1 are the constants of the upper-level *landscape* U, not of Phi. The certified pair of
+Phi itself is ``problem.constants.phi_L0``, ``problem.constants.phi_L1`` (None where a family does
+not certify it); ``make_phi_problem(name, phi_L0, phi_L1, **params)`` builds an instance whose Phi
+has a chosen pair (families coupled and decoupled).
+
+Noise: ``noise`` is a law name ('none', 'bounded', 'gaussian', 'student_t') or {oracle kind: law};
+its sizes are sigma_f (grad f), sigma_g1 (grad_y g), sigma_g2 (Hessian and Jacobian products).
+A sigma without a law, or a law without any sigma, is an error (never silently exact).
+
+Families and their parameters (defaults; ``help(type(problem))`` gives each family's math):
+"""
 
 
 def register(name: str, summary: str):
     """Decorator: add a problem factory under ``name`` with a one-line summary."""
     def wrap(factory):
         _REGISTRY[name] = (factory, summary)
+        make_problem.__doc__ = _DOC + "".join(
+            f"\n{n}: {s}\n    " + ", ".join(f"{k}={v!r}" for k, v in problem_parameters(n).items()) + "\n"
+            for n, s in list_problems().items())
         return factory
     return wrap
 
 
-def make_problem(name: str, **params) -> BilevelProblem:
-    """Build a registered problem; unknown names or parameters raise ValueError."""
+def registered(name: str) -> bool:
+    return name in _REGISTRY
+
+
+def problem_parameters(name: str) -> dict:
+    """{parameter: default} of a registered family (the keywords make_problem accepts)."""
     if name not in _REGISTRY:
         raise ValueError(f"problem name must be one of {sorted(_REGISTRY)}, got {name!r}")
+    cls = typing.get_type_hints(_REGISTRY[name][0])["return"]
+    return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items() if k not in _INTERNAL}
+
+
+def make_problem(name: str, **params) -> BilevelProblem:
+    if name not in _REGISTRY:
+        raise ValueError(f"problem name must be one of {sorted(_REGISTRY)}, got {name!r}")
+    allowed = problem_parameters(name)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown} for problem {name!r}; allowed: {', '.join(allowed)}")
     factory, _ = _REGISTRY[name]
-    try:
-        return factory(**params)
-    except TypeError as err:  # unexpected keyword
-        raise ValueError(f"bad parameter for problem {name!r}: {err}") from None
+    return factory(**{k: as_number(v) for k, v in params.items()})
+
+
+make_problem.__doc__ = _DOC
 
 
 def list_problems() -> dict[str, str]:
