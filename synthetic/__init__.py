@@ -5,7 +5,8 @@ from ubo.synthetic.constants import Constants
 from ubo.synthetic.noise import LAWS, NoiseLaw
 from ubo.synthetic.oracle import KINDS, Oracle
 from ubo.synthetic.problem import BilevelProblem
-from ubo.synthetic.registry import list_problems, make_problem, register
+from ubo.synthetic.logcosh_bilevel import make_phi_problem
+from ubo.synthetic.registry import list_problems, make_problem, problem_parameters, register
 from ubo.synthetic.zoo import list_functions, make_function
 
 register("coupled", "F3: (L0,L1) cosh landscape + c*logcosh(y - Kx - t) over a quadratic lower level "
@@ -18,4 +19,4 @@ register("quadratic", "bounded-smooth (L1 = 0) finite sum of n random quadratics
          "(benchopt-like simulated quadratic)")(quadratic.quadratic)
 
 __all__ = ["BilevelProblem", "Constants", "KINDS", "LAWS", "NoiseLaw", "Oracle", "list_functions",
-           "list_problems", "make_function", "make_problem", "register"]
+           "list_problems", "make_function", "make_phi_problem", "make_problem", "problem_parameters", "register"]

@@ -186,3 +186,27 @@ def decoupled(**params) -> LogcoshBilevel:
         raise ValueError(f"coupling must be 0 for the decoupled family, got {params['coupling']!r}")
     params["coupling"] = 0.0
     return LogcoshBilevel(name="decoupled", **params)
+
+
+def make_phi_problem(name: str, phi_L0: float, phi_L1: float, **params) -> LogcoshBilevel:
+    """A ``coupled`` or ``decoupled`` instance whose hyperobjective Phi is certified (phi_L0, phi_L1)-smooth.
+
+    Phi's certified pair is (L0 + alpha omega^2 + alpha omega L1 + c |M|^2 + L1 c |M| sqrt(d_y), L1)
+    (module docstring), and |M| does not depend on L0, L1, alpha, omega or c; so L1 = phi_L1 and L0 is
+    solved from phi_L0. A phi_L0 below what the other parameters already give raises ValueError with
+    that minimum.
+    """
+    from ubo.synthetic.registry import make_problem
+
+    if name not in ("coupled", "decoupled"):
+        raise ValueError(f"make_phi_problem supports 'coupled' and 'decoupled', got {name!r}")
+    for key in ("L0", "L1"):
+        if key in params:
+            raise ValueError(f"pass phi_L0 and phi_L1 instead of {key}: L0, L1 are derived from them")
+    phi_L0 = check_number("phi_L0", phi_L0, 0, low_open=True)
+    phi_L1 = check_number("phi_L1", phi_L1, 0)
+    rest = make_problem(name, L0=1.0, L1=phi_L1, **params).constants.phi_L0 - 1.0
+    if phi_L0 <= rest:
+        raise ValueError(f"phi_L0 must be > {rest:.6g} for these parameters (the cosine term and the coupling "
+                         f"alone give Phi that much), got {phi_L0!r}; lower alpha, omega, c or coupling")
+    return make_problem(name, L0=phi_L0 - rest, L1=phi_L1, **params)

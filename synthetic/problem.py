@@ -116,7 +116,7 @@ def check_number(name: str, value, low: float = -math.inf, high: float = math.in
     if not ok:
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
-        raise ValueError(f"{name} must be a number in {lo}{low:g}, {high:g}{hi}, got {value!r}")
+        raise ValueError(f"{name} must be a number in {lo}{low}, {high}{hi}, got {value!r}")
     return float(value)
 
 

@@ -7,6 +7,7 @@ import sys
 
 import torch
 
+DEFAULT_SIGMA = 0.5
 
 def _fail(command: str, err: Exception) -> int:
     print(f"ubo {command}: error: {err}", file=sys.stderr)
@@ -20,6 +21,8 @@ def _validate(args) -> int:
     if args.output is None:
         args.output = default_output()
     plan = QUICK if args.quick else FULL
+    if args.sigma is None:  # the default size applies only where there is noise
+        args.sigma = 0.0 if args.noise == "none" else DEFAULT_SIGMA
     runs = plan["runs"] if args.runs is None else args.runs
     steps = plan["steps"] if args.steps is None else args.steps
     try:  # every option is checked before any work: a bad one exits 2 with nothing written
@@ -49,8 +52,10 @@ def add_validate_parser(subparsers) -> None:
     p.add_argument("--runs", type=int, default=None, help="runs per algorithm (default 1000; --quick 200)")
     p.add_argument("--steps", type=int, default=None, help="outer iterations (default 2000; --quick 300)")
     p.add_argument("--noise", default="bounded", help="noise law: none, bounded, gaussian, student_t")
-    p.add_argument("--sigma", type=float, default=0.5, help="noise size for every oracle kind (default 0.5)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sigma", type=float, default=None,
+                   help=f"noise size for every oracle kind (default {DEFAULT_SIGMA}; 0 with --noise none, "
+                        "where a positive --sigma is an error)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every run's noise streams (default 0)")
     p.add_argument("--output", default=None,
                    help="new or empty output folder (default: a fresh ubo-report-YYYYmmdd-HHMMSS)")
     p.add_argument("--quick", action="store_true", help="small configuration (about 30 s) for tests")
@@ -106,7 +111,7 @@ def _demo(args) -> int:
 
 def add_demo_parser(subparsers) -> None:
     p = subparsers.add_parser("demo", help="print a problem's certified constants and check its (L0,L1) certificate")
-    p.add_argument("--problem", default="coupled")
-    p.add_argument("--points", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--problem", default="coupled", help="synthetic problem family (ubo problems); default coupled")
+    p.add_argument("--points", type=int, default=2000, help="random points of the certificate check (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
     p.set_defaults(func=_demo)

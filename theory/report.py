@@ -4,7 +4,11 @@
     DIR/figures/*.png    the figures of theory.plots
     DIR/tables/*.csv     the verdict and every supporting table
     DIR/config.json      the exact configuration (problem, constants, hyperparameters, seeds)
-    DIR/versions.json    Python, platform and package versions
+    DIR/versions.json    Python, platform and package versions, the git commit (from a checkout), command, threads
+
+The folder is checked (new or empty, parent writable, MIN_FREE_BYTES free) before any work; if another
+run takes the name meanwhile, the results go to the first free ``NAME-k`` beside it (with a warning)
+rather than being lost. The folder is readable by the group and others (umask permitting).
 """
 
 from __future__ import annotations
@@ -14,35 +18,81 @@ import math
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
+import warnings
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-PACKAGES = ("ubo", "torch", "numpy", "scipy", "pandas", "matplotlib", "tqdm")
+PACKAGES = ("ubo-bilevel", "torch", "numpy", "scipy", "pandas", "matplotlib", "tqdm")
+
+
+MIN_FREE_BYTES = 50 * 2**20  # a report is a few MB at most
 
 
 def check_output_dir(path) -> Path:
-    """The output folder must not exist yet, or be an empty folder; its parent must exist."""
+    """The output folder must not exist yet, or be an empty folder; its parent must exist, be writable
+    and have MIN_FREE_BYTES free. Checked before the work starts (a test folder is created and removed)."""
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ValueError(f"--output must be a new or empty folder, got {str(path)!r} (exists and is not empty)")
     parent = path.absolute().parent
     if not parent.is_dir():
         raise ValueError(f"--output's parent folder must exist, got {str(parent)!r}")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{path.name}.check.", dir=parent))
+    except OSError as err:
+        raise ValueError(f"--output's parent folder {str(parent)!r} is not writable ({err.strerror})") from None
+    free = shutil.disk_usage(parent).free
+    if free < MIN_FREE_BYTES:
+        raise ValueError(f"--output's parent folder {str(parent)!r} has {free / 2**20:.1f} MiB free, "
+                         f"need {MIN_FREE_BYTES / 2**20:.0f} MiB")
     return path
 
 
+def _git(*args: str) -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def versions() -> dict:
+    """Python, platform, package versions; the git commit and dirty flag when ubo runs from a checkout."""
+    import torch
+
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
+    out.update(git_commit=commit, git_dirty=None if status is None else bool(status),
+               command=" ".join(sys.argv), torch_threads=torch.get_num_threads())
     return out
+
+
+def _free_name(path: Path) -> Path:
+    k = 2
+    while (candidate := path.with_name(f"{path.name}-{k}")).exists():
+        k += 1
+    return candidate
+
+
+def _group_readable(folder: Path) -> None:
+    """mkdtemp makes 0700 folders: give them the permissions a plain mkdir would (0777 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(folder, 0o777 & ~umask)
 
 
 def _cell(value) -> str:
@@ -72,6 +122,7 @@ def write_report(path, verdict: pd.DataFrame, tables: dict, figures: dict, confi
     path = check_output_dir(path)
     parent = path.absolute().parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
+    _group_readable(tmp)
     try:
         (tmp / "figures").mkdir()
         (tmp / "tables").mkdir()
@@ -97,8 +148,11 @@ def write_report(path, verdict: pd.DataFrame, tables: dict, figures: dict, confi
         lines += ["", "## Files", "", "Tables: " + ", ".join(f"`tables/{n}.csv`" for n in ["verdict", *tables]),
                   "", "Configuration: `config.json`; package versions: `versions.json`.", ""]
         (tmp / "report.md").write_text("\n".join(lines))
-        if path.exists():
-            path.rmdir()  # empty by check_output_dir
+        if path.exists() and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()  # empty, as checked before the work
+        if path.exists():  # another run took the name meanwhile: keep the results beside it
+            taken, path = path, _free_name(path)
+            warnings.warn(f"{str(taken)!r} was taken while ubo worked; the report is in {str(path)!r}", stacklevel=2)
         os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

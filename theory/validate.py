@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ubo import algorithms
+from ubo.algorithms.runner import check_memory
 from ubo.synthetic import LAWS, list_problems, make_problem
 from ubo.theory import plots, probes
 from ubo.theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
@@ -92,6 +93,11 @@ def check_options(problem: str, names, runs: int, steps: int, noise: str, sigma:
         raise ValueError(f"--noise must be one of {LAWS}, got {noise!r}")
     if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma >= 0):
         raise ValueError(f"--sigma must be a finite number >= 0, got {sigma!r}")
+    if noise == "none" and sigma > 0:
+        raise ValueError(f"--sigma {sigma!r} would be ignored with --noise none: pick a noise law "
+                         f"(bounded, gaussian, student_t) or drop --sigma")
+    shape = make_problem(problem)
+    check_memory(runs, steps, max(1, steps // 100), shape.dim_x, shape.dim_y)  # the traces validate records
     check_output_dir(output)
 
 

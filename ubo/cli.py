@@ -1,4 +1,4 @@
-"""The ``ubo`` command: ``ubo validate`` (main job), ``ubo demo``, ``ubo tasks``, ``ubo problems``."""
+"""The ubo command: validate (the main job), demo, tasks, problems. `ubo COMMAND --help` for each."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ def build_parser() -> argparse.ArgumentParser:
     from ubo.tasks.cli import add_tasks_parser
     from ubo.theory.cli import add_demo_parser, add_validate_parser
 
+    from ubo import __version__
+
     parser = argparse.ArgumentParser(prog="ubo", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"ubo {__version__} (distribution ubo-bilevel)")
+    sub = parser.add_subparsers(dest="command")
     add_validate_parser(sub)
     add_demo_parser(sub)
     add_tasks_parser(sub)
@@ -31,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # `ubo` alone: the overview, not an argparse error
+        parser.print_help()
+        return 0
     return int(args.func(args) or 0)
 
 
