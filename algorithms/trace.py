@@ -58,8 +58,8 @@ class Trace:
         except (FileNotFoundError, IsADirectoryError, PermissionError):
             raise
         except Exception as err:  # torch raises many types on corrupt input (pickle, zip, unicode, EOF)
-            detail = (str(err).splitlines() or [""])[0][:120]
-            raise ValueError(f"{str(path)!r} is not a readable ubo trace file ({type(err).__name__}: {detail})") from None
+            raise ValueError(f"{str(path)!r} is not a readable ubo trace file: truncated, corrupt or not written by "
+                             f"Trace.save (torch.load raised {type(err).__name__})") from None
         _check_saved(path, data)
         return cls(step=data["step"], series=data["series"], diverged=data["diverged"],
                    diverged_at=data["diverged_at"], meta=data["meta"], summary=data["summary"])

@@ -38,7 +38,8 @@ def check_output_dir(path) -> Path:
     and have MIN_FREE_BYTES free. Checked before the work starts (a test folder is created and removed)."""
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ValueError(f"--output must be a new or empty folder, got {str(path)!r} (exists and is not empty)")
+        why = "a folder that is not empty" if path.is_dir() else "an existing file"
+        raise ValueError(f"--output must be a new or empty folder, got {str(path)!r} ({why})")
     parent = path.absolute().parent
     if not parent.is_dir():
         raise ValueError(f"--output's parent folder must exist, got {str(parent)!r}")
