@@ -17,11 +17,12 @@
 #
 # Two claims are checked:
 #
-# 1. **The lemma** (papers.md §1.3): $\Phi$ is $(L_0, L_1)$-smooth with
+# 1. **The lemma** (BO-REP, Hao, Gong, Liu, ICLR 2024, the lemma on the smoothness of $\Phi$;
+#    docs/background.md §4): $\Phi$ is $(L_0, L_1)$-smooth with
 #    $L_1 = \sqrt{1+\kappa^2}\,L_{x,1}$ and an $L_0$ built from the problem's constants. The family also
 #    certifies $\Phi$ directly, so we can see how loose the generic lemma is, and check the sharper pair
 #    against the Hessian of $\Phi$ computed by autograd.
-# 2. **Tracking** (theory-probes.md §3.2): under noise bounded by $\sigma$ almost surely, one SGD step of
+# 2. **Tracking** (derived in docs/theory.md §3; the drift argument of SLIP, Gong, Hao, Liu, ICML 2024): under noise bounded by $\sigma$ almost surely, one SGD step of
 #    size $\gamma$ per iteration keeps, for every $t$ and every realisation,
 #    $\|y_t - y^*(x_t)\| \le (1-\gamma\mu)^t\|y_0 - y^*(x_0)\| + \sigma/\mu + \|J\|\eta/(\gamma\mu)$,
 #    because a normalized upper step moves $y^*$ by at most $\|J\|\eta$.

@@ -1,11 +1,11 @@
 """The papers' problem constants, as one frozen record per problem instance.
 
-Names follow BO-REP / SLIP / AdamBO (papers.md section 1.2):
+Names follow BO-REP (Hao, Gong, Liu, ICLR 2024, Assumptions 1-3), SLIP and AdamBO (docs/background.md section 3):
 
     A1  f is (L_x0, L_x1, L_y0, L_y1)-smooth jointly in u = (x, y):
         ||d/du grad_x f|| <= L_x0 + L_x1 ||grad_x f||,  ||d/du grad_y f|| <= L_y0 + L_y1 ||grad_y f||
-        (certified here in Hessian form; the gradient form inside radius 1/L1 follows with a
-        factor e - 1, theory-probes.md (C2))
+        (certified here in Hessian form; the papers' gradient form inside radius 1/L1 follows with a
+        factor e - 1 by Gronwall's inequality, docs/background.md section 2)
     A2  ||grad_y f(x, y*(x))|| <= l_f0;  g(x, .) mu-strongly convex;  g l_g1-smooth in (x, y);
         grad2_xy g and grad2_yy g l_g2-Lipschitz
     A3  a.s. noise bounds sigma_f (grad F), sigma_g1 (grad_y G), sigma_g2 (Hessian / Jacobian)

@@ -13,7 +13,7 @@ Certificate (Hessian form, ||grad2 U|| <= L0_U + L1 ||grad U|| everywhere):
             <= L0 + L1 |phi'| + alpha omega L1 + alpha omega^2   (L0 |sinh| <= L1 |phi'| + alpha omega L1)
     so each coordinate is (L0 + alpha omega^2 + alpha omega L1, L1)-smooth; a separable sum has a
     diagonal Hessian and ||.||_inf <= ||.||_2, and R preserves both norms:
-    L0_U = L0 + alpha omega^2 + alpha omega L1,  L1_U = L1   (theory-probes.md (C6)).
+    L0_U = L0 + alpha omega^2 + alpha omega L1,  L1_U = L1   (calculus rules, docs/background.md section 2).
 Nonconvex iff alpha omega^2 > L0 (phi''(0) = L0 - alpha omega^2).
 inf U = dim * min_t phi(t), found by a dense grid plus bounded refinement (R is a bijection).
 """

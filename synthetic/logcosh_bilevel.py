@@ -8,7 +8,7 @@ Ground truth (J = A^-1 B, M = J - K):
     grad Phi(x) = grad U(x) + c M^T tanh(M x - t)
     grad2_yy g = A,  grad2_xy g = -B^T  (so l_g2 = 0),  grad_y g = A y - B x
 
-Certified constants (theory-probes.md section 2.3-2.4, Hessian form; D = diag(sech^2) <= I):
+Certified constants (Hessian form, by the rules of docs/background.md section 2; D = diag(sech^2) <= I):
     U is (L0_U, L1) with L0_U = L0 + alpha omega^2 + alpha omega L1 (synthetic.landscape).
     d/du grad_x f = [grad2 U + c K^T D K, -c K^T D] = grad2 U + c K^T D [K, -I]; ||[K, -I]|| = sqrt(1 + |K|^2)
       and ||grad U|| <= ||grad_x f|| + c |K| sqrt(d_y), so

@@ -2,7 +2,8 @@
 
 (L0, L1)-smooth in Hessian form: ||grad2 f(x)|| <= L0 + L1 ||grad f(x)|| for every x.
 The constants form a trade-off curve, the frontier L0*(L1) = sup_x (||grad2 f|| - L1 ||grad f||);
-from samples, ``frontier`` gives max_i (h_i - L1 g_i), a lower bound on it (theory-probes.md 1.5).
+from samples, ``frontier`` gives max_i (h_i - L1 g_i), a lower bound on it (docs/background.md section 2;
+the Hessian form is ZHSJ's definition, Zhang, He, Sra, Jadbabaie, ICLR 2020).
 
     name          f(x)                                   certificate (Hessian form, all of the domain)
     cosh          sum (L0/L1^2) cosh(L1 (Rx)_i)          (L0 + alpha omega^2 + alpha omega L1, L1)   (landscape.py)
