@@ -218,7 +218,8 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
         raise ValueError("every_step_summary needs a problem with ground truth (has_ground_truth=True)")
     if run_ids is None:
         check_int("runs", runs, 1)
-        check_memory(runs, steps, record_every, problem.dim_x, problem.dim_y, problem.device)
+    planned = runs if run_ids is None else torch.as_tensor(run_ids).numel()
+    check_memory(planned, steps, record_every, problem.dim_x, problem.dim_y, problem.device)
     oracle = problem.oracle(runs=runs, seed=seed, run_ids=run_ids)
     R = oracle.runs
     x0 = _start("x0", problem.x0 if x0 is None else x0, problem, R, problem.dim_x)

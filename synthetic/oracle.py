@@ -34,6 +34,10 @@ class Oracle:
             run_ids = torch.as_tensor(run_ids, dtype=torch.int64).reshape(-1)
             if run_ids.numel() == 0 or bool((run_ids < 0).any()):
                 raise ValueError(f"run_ids must be a non-empty list of ids >= 0, got {run_ids.tolist()}")
+            if run_ids.unique().numel() != run_ids.numel():
+                raise ValueError(f"run_ids must be distinct (a repeated id repeats the same run), got {run_ids.tolist()}")
+            if runs not in (1, run_ids.numel()):
+                raise ValueError(f"runs={runs!r} contradicts run_ids ({run_ids.numel()} ids): give one of them")
         self.problem = problem
         self.runs = int(run_ids.numel())
         self.run_ids = run_ids.to(problem.device)
