@@ -69,9 +69,9 @@ def check_memory(runs: int, steps: int, record_every: int, dim_x: int, dim_y: in
     need = memory_estimate(runs, steps, record_every, dim_x, dim_y)
     free = available_memory(torch.device(device))
     if free is not None and need > free:
-        raise ValueError(f"runs={runs} x steps={steps} (record_every={record_every}) needs about {need / 2**30:.3g} GiB "
-                         f"(recorded series + state) but {free / 2**30:.3g} GiB are available: lower runs or steps, "
-                         f"or raise record_every")
+        raise ValueError(f"runs={runs} x steps={steps} (record_every={record_every}) needs about "
+                         f"{need / 2**30:.3g} GiB (recorded series + state) but {free / 2**30:.3g} GiB are available: "
+                         f"lower runs or steps, or raise record_every")
     return need
 
 

@@ -49,7 +49,8 @@ class LogcoshBilevel(BilevelProblem):
                  alpha: float = 0.5, omega: float = 2.0, c: float = 1.0, mu: float = 0.5,
                  L_g: float = 5.0, cross: float = 1.0, coupling: float = 0.5, x0_scale: float = 2.5,
                  rotate: bool = True, instance_seed: int = 0, noise: str | dict = "none",
-                 sigma_f: float | None = None, sigma_g1: float | None = None, sigma_g2: float | None = None, nu: float = 4.0,
+                 sigma_f: float | None = None, sigma_g1: float | None = None, sigma_g2: float | None = None,
+                 nu: float = 4.0,
                  device: str = "cpu", name: str = "coupled"):
         super().__init__(device=device)
         self.name = name

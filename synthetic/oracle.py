@@ -35,7 +35,7 @@ class Oracle:
             if run_ids.numel() == 0 or bool((run_ids < 0).any()):
                 raise ValueError(f"run_ids must be a non-empty list of ids >= 0, got {run_ids.tolist()}")
             if run_ids.unique().numel() != run_ids.numel():
-                raise ValueError(f"run_ids must be distinct (a repeated id repeats the same run), got {run_ids.tolist()}")
+                raise ValueError(f"run_ids must be distinct (a repeated id repeats its run), got {run_ids.tolist()}")
             if runs not in (1, run_ids.numel()):
                 raise ValueError(f"runs={runs!r} contradicts run_ids ({run_ids.numel()} ids): give one of them")
         self.problem = problem

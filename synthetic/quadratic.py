@@ -73,8 +73,8 @@ class Quadratic(BilevelProblem):
     def __init__(self, dim_x: int = 10, dim_y: int = 10, n: int = 1024, batch_size: int = 64, mu: float = 0.1,
                  L_g: float = 1.0, ridge: float = 0.5, cross: float = 0.1, f_mu: float = 0.1, L_f: float = 1.0,
                  linear: float = 1.0, offset: float = 0.0, x0_scale: float = 1.0, radius: float | None = None,
-                 instance_seed: int = 0, noise: str | dict = "none", sigma_f: float | None = None, sigma_g1: float | None = None,
-                 sigma_g2: float | None = None, nu: float = 4.0, device: str = "cpu"):
+                 instance_seed: int = 0, noise: str | dict = "none", sigma_f: float | None = None,
+                 sigma_g1: float | None = None, sigma_g2: float | None = None, nu: float = 4.0, device: str = "cpu"):
         super().__init__(device=device)
         self.dim_x = check_positive_int("dim_x", dim_x)
         self.dim_y = check_positive_int("dim_y", dim_y)
