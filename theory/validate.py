@@ -84,6 +84,9 @@ def check_options(problem: str, names, runs: int, steps: int, noise: str, sigma:
         raise ValueError(f"--problem must be one of {sorted(list_problems())}, got {problem!r}")
     if not names:
         raise ValueError("--algorithms must name at least one algorithm")
+    repeated = sorted({n for n in names if list(names).count(n) > 1})
+    if repeated:
+        raise ValueError(f"--algorithms must name each algorithm once, got {repeated} more than once")
     for name in names:
         tuned_hyper(name, make_problem(problem).constants)
     for label, value, low in (("--runs", runs, 20), ("--steps", steps, 10), ("--seed", seed, 0)):
