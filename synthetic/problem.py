@@ -9,7 +9,10 @@ data, sampling, noise, ground truth); algorithms only see the counted ``Oracle``
 ``problem.oracle(...)``.
 
 Stochastic realisations (``sample_*``) take a ``Draw`` (synthetic.rng) so that run r's samples
-depend on (seed, r, call) only. The default realisations add the problem's noise laws to the
+depend on (seed, r, call) only. Each ``sample_*`` must be a pure function of its points and the
+draw (no state kept between calls): the same draw at two points is then the same sample (the same
+minibatch, the same noise realisation), which is how the oracle evaluates one sample at two points
+(``Oracle.recording`` / ``Oracle.replaying``, for STORM-type estimators). The default realisations add the problem's noise laws to the
 exact derivatives; finite-sum families override them with minibatch sums.
 """
 
