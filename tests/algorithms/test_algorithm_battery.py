@@ -63,7 +63,7 @@ def test_adam_steps_bounded_per_coordinate(beta, beta_sq):
     problem = easy_problem("student_t", 2.0)
     oracle = problem.oracle(runs=50, seed=0)
     state = algo.init(oracle, batch(problem.x0, 50), batch(problem.y0, 50))
-    bound = adam_step_bound(hyper["eta"], beta, beta_sq)
+    bound = adam_step_bound(hyper["eta"], beta, beta_sq, bias_correction=True)
     assert math.isfinite(bound)
     worst = 0.0
     for _ in range(60):
@@ -147,7 +147,7 @@ def test_lower_level_stays_under_the_almost_sure_tracking_ceiling(name):
     if name == "slip":
         step = hyper["eta"]
     else:
-        step = adam_step_bound(hyper["eta"], hyper["beta"], hyper["beta_sq"]) * math.sqrt(problem.dim_x)
+        step = adam_step_bound(hyper["eta"], hyper["beta"], hyper["beta_sq"], True) * math.sqrt(problem.dim_x)
     ceiling = trace.series["y_error"][0] + sigma / mu + problem.drift_lipschitz * step / (gamma * mu)
     assert bool((trace.summary["max_y_error"] <= ceiling).all())
     ratio = float((trace.summary["max_y_error"] / ceiling).max())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,10 +82,36 @@ def test_adam_bound_formula_and_tightness():
     worst = 0.0
     for t in range(200):  # geometric gradients maximise |m| / sqrt(v)
         h = torch.full((1, 1), ((1 - beta) ** 2 / (1 - beta_sq)) ** (-t / 2.0) * 1e-20, dtype=torch.float64)
-        new, m, v = upper.adam_analysed(x, m, v, h, eta, beta, beta_sq, 0.0)
+        new, m, v = upper.adam_uncorrected(x, m, v, h, eta, beta, beta_sq, 0.0)
         worst = max(worst, float((new - x).abs().max()))
         x = new
     assert bound * 0.9 <= worst <= bound * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("beta, beta_sq", [(0.2, 0.1), (0.5, 0.5), (0.1, 0.001)])
+def test_bias_corrected_adam_bound_holds_and_is_approached(beta, beta_sq):
+    """The corrected bound (max over t) holds for geometric gradients, the sequences that maximise |mhat|/sqrt(vhat)."""
+    bound = upper.adam_step_bound(1.0, beta, beta_sq, bias_correction=True)
+    worst = 0.0
+    for growth in (1.0, ((1 - beta) ** 2 / (1 - beta_sq)) ** -0.5):
+        x = m = v = torch.zeros(1, 1, dtype=torch.float64)
+        for t in range(1, 3000):  # h_t = growth^t, run in units of h_t (Adam is scale-free at lam = 0)
+            h = torch.ones(1, 1, dtype=torch.float64)
+            new, m, v = upper.adam_corrected(x, m / growth, v / growth**2, h, t, 1.0, beta, beta_sq, 0.0)
+            worst = max(worst, float((new - x).abs().max()))
+            x = new
+    assert bound * 0.9 <= worst <= bound
+
+
+def test_bias_corrected_adam_is_li_rakhlin_jadbabaie_algorithm_1():
+    """m_hat = m_t / (1 - (1-beta)^t), v_hat = v_t / (1 - (1-beta_sq)^t); first step of a constant gradient = eta/(1+lam)."""
+    beta = beta_sq = 1e-3
+    x = m = v = torch.zeros(1, 2, dtype=torch.float64)
+    h = torch.ones(1, 2, dtype=torch.float64)
+    new, m, v = upper.adam_corrected(x, m, v, h, 1, 1.0, beta, beta_sq, 0.1)
+    torch.testing.assert_close(new, -torch.full_like(h, 1 / 1.1))
+    old, _, _ = upper.adam_uncorrected(x, h * 0, h * 0, h, 1.0, beta, beta_sq, 0.1)
+    assert float(new.abs().max()) > 100 * float(old.abs().max())  # the review's factor of ~100 at t = 1
 
 
 def test_torch_form_matches_torch_optim_adam():
@@ -119,3 +146,15 @@ def test_lower_schedules_converge_and_count():
         w, prev, avg = lower.nesterov_step(oracle, x, w, prev, avg, 0.3, 0.3, 0.5)
     torch.testing.assert_close(avg, p.y_star(x), rtol=0, atol=1e-8)
     assert oracle.count_dict()["grad_g"].tolist() == [200, 200]
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e-160, 1.0, 1e160, 1e300])
+def test_normalized_step_has_length_eta_at_extreme_magnitudes(scale):
+    """||m|| underflows (or overflows) in float64 beyond ~1e+-154: the step must still be exactly eta."""
+    x = torch.zeros(4, 3, dtype=torch.float64)
+    m = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [3.0, -4.0, 1e-3], [0.0, 0.0, 0.0]], dtype=torch.float64)
+    step = (upper.normalized_step(x, scale * m, 0.01) - x).norm(dim=1)
+    torch.testing.assert_close(step[:3], torch.full((3,), 0.01, dtype=torch.float64), rtol=1e-14, atol=0)
+    assert step[3] == 0.0
+    direction = upper.normalized_step(x, scale * m, 1.0)[:3]
+    torch.testing.assert_close(direction, -m[:3] / m[:3].norm(dim=1, keepdim=True), rtol=1e-14, atol=1e-300)

@@ -122,15 +122,17 @@ def test_borep_epoch_sgd_init():
     close(state.y, y)
 
 
-def test_adambo_step_analysed_and_torch_forms():
+def test_adambo_step_corrected_uncorrected_and_torch_forms():
     V = torch.rand(3, 2, generator=gen, dtype=torch.float64)
     common = dict(eta=0.02, beta=0.1, beta_sq=0.01, lam=0.05, gamma=0.2, neumann_scale=6.0, neumann_terms=4)
     h = fx(X, Y) - jvp(neumann_by_hand(fy(X, Y), 6.0, 4))
-    new = one_step(algorithms.AdamBO(**common), State(x=X, y=Y, m=M, aux={"v": V}, t=2))
     m = 0.9 * M + 0.1 * h
     v = 0.99 * V + 0.01 * h * h
-    close(new.x, X - 0.02 * m / (v.sqrt() + 0.05))
+    new = one_step(algorithms.AdamBO(**common), State(x=X, y=Y, m=M, aux={"v": V}, t=2))  # default: corrected
+    close(new.x, X - 0.02 * (m / (1 - 0.9**3)) / ((v / (1 - 0.99**3)).sqrt() + 0.05))
     close(new.y, Y - 0.2 * gy(X, Y))
+    new = one_step(algorithms.AdamBO(**common, adam="uncorrected"), State(x=X, y=Y, m=M, aux={"v": V}, t=2))
+    close(new.x, X - 0.02 * m / (v.sqrt() + 0.05))
     torch_form = one_step(algorithms.AdamBO(**common, adam="torch", weight_decay=0.01),
                           State(x=X, y=Y, m=M, aux={"v": V}, t=2))
     hw = h + 0.01 * X
