@@ -64,13 +64,14 @@ class AccBO(Algorithm):
     tau: float = 0.5
     lower_steps: int = 1
     warm_start: int = 0
-    neumann_scale: float = 10.0
+    neumann_scale: float | str = "problem"
     neumann_terms: int = 5
     momentum: str = "storm"
 
     name: ClassVar[str] = "accbo"
     _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_RIGHT_OPEN, "gamma": POSITIVE,
-                              "theta": UNIT_RIGHT_OPEN, "tau": UNIT_LEFT_OPEN, "neumann_scale": POSITIVE}
+                              "theta": UNIT_RIGHT_OPEN, "tau": UNIT_LEFT_OPEN}
+    _auto: ClassVar[dict] = {"neumann_scale": ("problem", POSITIVE)}
     _ints: ClassVar[dict] = {"lower_steps": 1, "warm_start": 0, "neumann_terms": 1}
     _choices: ClassVar[dict] = {"momentum": ("storm", "released")}
 

@@ -65,7 +65,7 @@ class AdamBO(Algorithm):
     lam: float = 1e-2
     gamma: float = 0.1
     warm_start: int = 0
-    neumann_scale: float = 10.0
+    neumann_scale: float | str = "problem"
     neumann_terms: int = 10
     neumann_drop_q0: bool = False
     adam: str = "corrected"
@@ -73,7 +73,8 @@ class AdamBO(Algorithm):
 
     name: ClassVar[str] = "adambo"
     _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_LEFT_OPEN, "beta_sq": UNIT_LEFT_OPEN, "lam": POSITIVE,
-                              "gamma": POSITIVE, "neumann_scale": POSITIVE, "weight_decay": NONNEG}
+                              "gamma": POSITIVE, "weight_decay": NONNEG}
+    _auto: ClassVar[dict] = {"neumann_scale": ("problem", POSITIVE)}
     _ints: ClassVar[dict] = {"warm_start": 0, "neumann_terms": 1}
     _choices: ClassVar[dict] = {"adam": ("corrected", "uncorrected", "torch")}
     _flags: ClassVar[tuple] = ("neumann_drop_q0",)

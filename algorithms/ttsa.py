@@ -30,12 +30,13 @@ from ubo.algorithms.state import State
 class TTSA(Algorithm):
     alpha: float = 1e-2
     gamma: float = 0.1
-    neumann_scale: float = 10.0
+    neumann_scale: float | str = "problem"
     neumann_terms: int = 5
     neumann_drop_q0: bool = False
 
     name: ClassVar[str] = "ttsa"
-    _reals: ClassVar[dict] = {"alpha": POSITIVE, "gamma": POSITIVE, "neumann_scale": POSITIVE}
+    _reals: ClassVar[dict] = {"alpha": POSITIVE, "gamma": POSITIVE}
+    _auto: ClassVar[dict] = {"neumann_scale": ("problem", POSITIVE)}
     _ints: ClassVar[dict] = {"neumann_terms": 1}
     _flags: ClassVar[tuple] = ("neumann_drop_q0",)
 

@@ -44,10 +44,10 @@ def jvp(v):
 
 
 def neumann_by_hand(b, scale, terms, drop_q0=False):
-    """(1/C) sum_q (I - A/C)^q b over q = 0..Q-1 (or 1..Q)."""
+    """(1/C) sum_q (I - A/C)^q b over q = 0..Q-1 (or the released 1..Q plus q = Q again)."""
     eye = torch.eye(2, dtype=torch.float64)
     step = eye - A / scale
-    qs = range(1, terms + 1) if drop_q0 else range(terms)
+    qs = list(range(1, terms + 1)) + [terms] if drop_q0 else range(terms)
     return sum(b @ torch.linalg.matrix_power(step, q).T for q in qs) / scale
 
 
@@ -190,10 +190,14 @@ def test_f2sa_step():
     close(new.x, X - 0.1 * (fx(X, Y) + lam * (-(Y @ B) + Z @ B)))
 
 
-def test_accbo_step():
+@pytest.mark.parametrize("momentum", ["storm", "released"])
+def test_accbo_step(momentum):
     W, Wp = Y + 0.1, Y - 0.2
-    a = algorithms.AccBO(eta=0.05, beta=0.7, gamma=0.2, theta=0.4, tau=0.3, neumann_scale=6.0, neumann_terms=3)
-    new = one_step(a, State(x=X, y=Y, m=M, aux={"w": W, "w_prev": Wp, "h_prev": Z}))
+    Xp, Yp = X - 0.05, Y + 0.02
+    a = algorithms.AccBO(eta=0.05, beta=0.7, gamma=0.2, theta=0.4, tau=0.3, neumann_scale=6.0, neumann_terms=3,
+                         momentum=momentum)
+    new = one_step(a, State(x=X, y=Y, m=M, aux={"w": W, "w_prev": Wp, "h_prev": Z, "x_prev": Xp, "y_prev": Yp},
+                            t=1))
     u = W + 0.4 * (W - Wp)
     w = u - 0.2 * gy(X, u)
     yhat = 0.7 * Y + 0.3 * w
@@ -201,7 +205,10 @@ def test_accbo_step():
     close(new.aux["w_prev"], W)
     close(new.y, yhat)
     h = fx(X, yhat) - jvp(neumann_by_hand(fy(X, yhat), 6.0, 3))
-    m = 0.7 * M + 0.3 * h + 0.7 * (h - Z)
+    # STORM: the previous point's estimate on the same samples (noise-free here: the exact estimator there)
+    g = fx(Xp, Yp) - jvp(neumann_by_hand(fy(Xp, Yp), 6.0, 3)) if momentum == "storm" else Z
+    m = 0.7 * M + 0.3 * h + 0.7 * (h - g)
+    close(new.h, h)
     close(new.m, m)
     close(new.x, X - 0.05 * normalize(m))
 
