@@ -75,12 +75,6 @@ class AccBO(Algorithm):
     _ints: ClassVar[dict] = {"lower_steps": 1, "warm_start": 0, "neumann_terms": 1}
     _choices: ClassVar[dict] = {"momentum": ("storm", "released")}
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "AccBO":
-        """Parameters from theory/parameters.py ``accbo`` (the paper's orders; the constants are this toolkit's)."""
-        from ubo.theory.parameters import accbo
-        return cls(**accbo(constants, eps, delta, **options))
-
     def _lower(self, oracle, x, w, w_prev, avg, steps):
         for _ in range(steps):
             w, w_prev, avg = nesterov_step(oracle, x, w, w_prev, avg, self.gamma, self.theta, self.tau)

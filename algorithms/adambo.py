@@ -85,11 +85,6 @@ class AdamBO(Algorithm):
             raise ValueError(f"weight_decay must be 0 unless adam='torch' (Li et al.'s Adam has none), "
                              f"got {self.weight_decay!r}")
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "AdamBO":
-        from ubo.theory.parameters import adambo
-        return cls(**adambo(constants, eps, delta, **options))
-
     def init(self, oracle, x0, y0) -> State:
         y = sgd_steps(oracle, x0, y0, self.gamma, self.warm_start)
         return State(x=x0, y=y, m=torch.zeros_like(x0), aux={"v": torch.zeros_like(x0)})

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import warnings
 from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
@@ -132,8 +133,22 @@ class Algorithm:
         return replace(self, **updates)
 
     @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "Algorithm":
-        raise NotImplementedError(f"{cls.__name__} has no theory-driven parameter choice")
+    def from_theory(cls, source, eps: float, delta: float = 0.1, **options) -> "Algorithm":
+        """The paper's parameter choice (theory/parameters.py ``plan``) for a problem or its Constants.
+
+        Warns (UserWarning) when the run the theory asks for exceeds ``BUDGET_WARNING`` oracle calls per run;
+        ``theory.parameters.plan`` returns the horizon and the budget with the hyperparameters.
+        """
+        from ubo.theory import parameters as tp
+
+        if cls.name not in tp.METHODS:
+            raise NotImplementedError(f"{cls.__name__} has no theory-driven parameter choice")
+        p = tp.plan(cls.name, source, eps, delta, **options)
+        if p["budget"] > tp.BUDGET_WARNING:
+            warnings.warn(f"{cls.__name__}.from_theory(eps={eps}): the theory's horizon T = {p['horizon']:.3g} "
+                          f"needs {p['budget']:.3g} oracle calls per run (warm start {p['warm_calls']:.3g}), beyond "
+                          f"{tp.BUDGET_WARNING:.0e}", stacklevel=2)
+        return cls(**p["hyper"])
 
     def init(self, oracle, x0, y0) -> State:
         raise NotImplementedError

@@ -89,11 +89,6 @@ class BOREP(Algorithm):
     _flags: ClassVar[tuple] = ("jacobian_new_z", "lower_accumulate")
     _auto: ClassVar[dict] = {"z_radius": ("paper", RADIUS)}
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "BOREP":
-        from ubo.theory.parameters import borep
-        return cls(**borep(constants, eps, delta, **options))
-
     def init(self, oracle, x0, y0) -> State:
         y = epoch_sgd(oracle, x0, y0, self.epoch_gamma, self.first_epoch, self.epochs, self.epoch_radius)
         return State(x=x0, y=y, z=initial_z(y, self.z_init, self.z_init_seed), m=torch.zeros_like(x0))

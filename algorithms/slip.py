@@ -100,11 +100,6 @@ class SLIP(Algorithm):
         if self.jacobian == "next" and self.z_update == "exact":
             raise ValueError("jacobian must be 'current' when z_update='exact', got 'next'")
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "SLIP":
-        from ubo.theory.parameters import slip
-        return cls(**slip(constants, eps, delta, **options))
-
     def init(self, oracle, x0, y0) -> State:
         y = sgd_steps(oracle, x0, y0, self.gamma, self.warm_start)
         return State(x=x0, y=y, z=initial_z(y, self.z_init, self.z_init_seed), m=torch.zeros_like(x0))

@@ -57,12 +57,6 @@ class SOBA(Algorithm):
     def _radius(self, oracle) -> float:
         return math.inf
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "SOBA":
-        """Parameters from theory/parameters.py ``soba`` (toolkit choices for a bounded-smooth analysis)."""
-        from ubo.theory.parameters import soba
-        return cls(**soba(constants, eps, delta, **options))
-
     def init(self, oracle, x0, y0) -> State:
         return State(x=x0, y=y0, z=torch.zeros_like(y0), m=torch.zeros_like(x0))
 
@@ -84,12 +78,6 @@ class MASOBA(SOBA):
     name: ClassVar[str] = "ma_soba"
     _reals: ClassVar[dict] = {**SOBA._reals, "beta": UNIT_RIGHT_OPEN}
     _auto: ClassVar[dict] = {"z_radius": ("paper", RADIUS)}
-
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "MASOBA":
-        """Parameters from theory/parameters.py ``ma_soba``."""
-        from ubo.theory.parameters import ma_soba
-        return cls(**ma_soba(constants, eps, delta, **options))
 
     def _beta(self) -> float:
         return self.beta

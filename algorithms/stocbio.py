@@ -41,12 +41,6 @@ class StocBiO(Algorithm):
     _ints: ClassVar[dict] = {"lower_steps": 1, "neumann_terms": 1}
     _flags: ClassVar[tuple] = ("neumann_drop_q0",)
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "StocBiO":
-        """Parameters from theory/parameters.py ``stocbio`` (toolkit choices for a bounded-smooth analysis)."""
-        from ubo.theory.parameters import stocbio
-        return cls(**stocbio(constants, eps, delta, **options))
-
     def init(self, oracle, x0, y0) -> State:
         return State(x=x0, y=y0)
 

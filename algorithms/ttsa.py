@@ -40,12 +40,6 @@ class TTSA(Algorithm):
     _ints: ClassVar[dict] = {"neumann_terms": 1}
     _flags: ClassVar[tuple] = ("neumann_drop_q0",)
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "TTSA":
-        """Parameters from theory/parameters.py ``ttsa`` (toolkit choices for a bounded-smooth analysis)."""
-        from ubo.theory.parameters import ttsa
-        return cls(**ttsa(constants, eps, delta, **options))
-
     def init(self, oracle, x0, y0) -> State:
         return State(x=x0, y=y0)
 
