@@ -1,7 +1,8 @@
 """Lower-level schedules: SGD steps on g(x, .), Epoch-SGD, Nesterov steps, warm starts.
 
     SGD:        y <- y - gamma grad_y G(x, y; pi)                 (fresh sample every step)
-    Epoch-SGD (Hazan and Kale 2014, BO-REP's initialization refinement; details [R], choices here):
+    Epoch-SGD (E. Hazan, S. Kale, JMLR 2014; BO-REP's initialization refinement, whose details could not
+    be checked against BO-REP's text: the choices here are reconstructions):
         epoch k = 1..E runs n_k = n_1 2^(k-1) SGD steps with gamma_k = gamma_1 2^-(k-1) from the
         previous epoch's output, each iterate projected onto the ball of radius r_k = r_1 2^-(k-1)/2
         around the epoch's start (r_1 = inf: no projection), and outputs the epoch's average iterate.

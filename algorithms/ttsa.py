@@ -1,7 +1,7 @@
 """TTSA: two-timescale stochastic approximation (baseline).
 
-Hong, Wai, Wang, Yang, "A Two-Timescale Stochastic Algorithm Framework for Bilevel Optimization",
-SIAM J. Optim. 2023 (papers.md section 6)::
+M. Hong, H.-T. Wai, Z. Wang, Z. Yang, "A Two-Timescale Stochastic Algorithm Framework for Bilevel
+Optimization: Complexity Analysis and Application to Actor-Critic", SIAM J. Optim. 2023::
 
     for k = 0, ..., K-1:
         y_{k+1} = y_k - gamma grad_y G(x_k, y_k; pi_k)                       # fast timescale
@@ -9,10 +9,16 @@ SIAM J. Optim. 2023 (papers.md section 6)::
         x_{k+1} = x_k - alpha h_k                                            # slow timescale
 
 The paper's nonconvex step sizes for horizon K are constants alpha ~ K^-3/5, gamma ~ K^-2/5 (set them
-so). The paper draws a random truncation depth; like the released code (papers.md section 6) this
-uses the full Q-term series, which keeps every run's oracle count identical.
+so). The paper draws a random truncation depth; like the released baselines this uses the full
+Q-term series, which keeps every run's oracle count identical.
 Oracle calls per iteration: 1 grad_g, 1 grad_f, Q - 1 hvp, 1 jvp.
 Guarantee (bounded smoothness): E||grad Phi||^2 = O(K^-2/5); no (L0, L1) guarantee.
+
+Hyperparameters:
+    alpha          upper SGD step size (slow timescale)
+    gamma          lower-level SGD step size (fast timescale)
+    neumann_scale  Neumann scale C: "problem" (default: the problem's l_g1) or a number >= l_g1 / 2
+    neumann_terms  Neumann terms Q (Q - 1 Hessian-vector products)
 """
 
 from __future__ import annotations

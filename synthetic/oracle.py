@@ -7,6 +7,7 @@ stops counting.
     kind     call                         returns
     grad_f   grad_f(x, y)                 (grad_x F, grad_y F)(x, y; xi)
     grad_g   grad_g(x, y)                 grad_y G(x, y; zeta)
+    grad_g   grad_g_xy(x, y)              (grad_x G, grad_y G)(x, y; zeta): one first-order call (F2SA)
     hvp      hvp(x, y, v)                 grad2_yy G(x, y; zeta) v
     jvp      jvp(x, y, v)                 grad2_xy G(x, y; zeta) v
     hvp+jvp  hvp_jvp(x, y, v)             both, from one zeta
@@ -107,6 +108,10 @@ class Oracle:
     def grad_g(self, x, y):
         self._count("grad_g")
         return self.problem.sample_grad_g(x, y, self._draw("grad_g"))
+
+    def grad_g_xy(self, x, y):
+        self._count("grad_g")
+        return self.problem.sample_grad_g_xy(x, y, self._draw("grad_g_xy"))
 
     def hvp(self, x, y, v):
         self._count("hvp")
