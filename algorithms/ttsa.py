@@ -19,6 +19,7 @@ Hyperparameters:
     gamma          lower-level SGD step size (fast timescale)
     neumann_scale  Neumann scale C: "problem" (default: the problem's l_g1) or a number >= l_g1 / 2
     neumann_terms  Neumann terms Q (Q - 1 Hessian-vector products)
+    neumann_drop_q0  the released code's Neumann sum (q = 0 dropped, v_Q counted twice)
 """
 
 from __future__ import annotations
