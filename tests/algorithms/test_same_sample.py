@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
@@ -108,12 +110,14 @@ def test_accbo_storm_step_matches_the_formula():
     assert torch.allclose(new.x, state.x - 0.05 * m / m.norm(dim=1, keepdim=True), atol=1e-14)
 
 
-def _direction_error(algo, runs=32, steps=60) -> float:
+def _direction_error(algo, runs=32, steps=60, broken_replay=False) -> float:
     """Mean over runs of ||m_t - hbar(x_t, yhat_t)|| at the last step, hbar the estimator's mean."""
     common = dict(dim_x=3, dim_y=2)
     problem = make_problem("coupled", noise="bounded", sigma_f=0.5, sigma_g1=0.01, sigma_g2=0.3, **common)
     mean_oracle = make_problem("coupled", noise="none", **common).oracle(runs=runs)
     oracle = problem.oracle(runs=runs, seed=0)
+    if broken_replay:  # planted bug: the "replay" draws fresh samples (two independent estimates)
+        oracle.replaying = lambda tape: contextlib.nullcontext()
     state = algo.init(oracle, batch(problem.x0, runs), batch(problem.y0, runs))
     for _ in range(steps):
         x = state.x
@@ -130,3 +134,11 @@ def test_accbo_storm_reduces_the_direction_error():
     released = _direction_error(algorithms.AccBO(beta=0.9, momentum="released", **hyper))
     assert released == pytest.approx(plain, rel=1e-9)   # the released recursion is normalized SGD
     assert storm < 0.5 * plain, (storm, plain)
+
+
+def test_the_variance_check_catches_a_replay_that_draws_fresh_samples():
+    """Planted bug: STORM on independent samples at the two points adds noise instead of removing it."""
+    hyper = dict(eta=0.005, gamma=0.3, neumann_scale=5.0, neumann_terms=6, warm_start=20)
+    broken = _direction_error(algorithms.AccBO(beta=0.9, **hyper), broken_replay=True)
+    plain = _direction_error(algorithms.AccBO(beta=0.0, **hyper))
+    assert not broken < 0.5 * plain, (broken, plain)  # the check above would fail on it
