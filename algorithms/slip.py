@@ -30,8 +30,9 @@ so all runs share it), ``jacobian = "next"`` (the Jacobian term at (y_{t+1}, z_{
 and grad_y F at y_{t+1}: the released code's order, which costs a separate hvp and jvp), and
 ``lower_accumulate`` extra lower steps per iteration with accumulated gradients (the released
 hyper-cleaning script: step s uses the sum of the first s gradients). Not offered: the grad_x G
-contamination of "grad_x f" (the protocol has no grad_x G in SLIP's calls). Per-task momentum
-averaging is what the oracle's batch of B samples does in one call; the released step length
+contamination of "grad_x f" (SLIP's calls have no grad_x G) and the released per-task momentum
+averaging (m updated once per task, x stepped along the average of the successive momentum states;
+expressible with several samples per x-step, not implemented yet). The released step length
 xi = 0.08 is simply ``eta = 0.08``.
 
 Hyperparameters:
