@@ -6,15 +6,22 @@
     state = algo.step(oracle, state)                # one outer iteration
 
 Subclasses declare ``name`` and one rule per field: ``_reals`` {field: (low, high, low_open, high_open)},
-``_ints`` {field: minimum}, ``_choices`` {field: allowed values}, ``_flags`` (booleans).
-``__post_init__`` validates every field and raises ValueError naming it and its allowed range; a field
-without a rule is a programming error (TypeError), so no hyperparameter goes unchecked.
+``_ints`` {field: minimum}, ``_choices`` {field: allowed values}, ``_flags`` (booleans), ``_auto``
+{field: (keyword, real rule)}: a number under the rule, or the keyword for a value the problem supplies
+when the run starts (``z_radius = "paper"``: l_f0 / mu; ``neumann_scale = "problem"``: l_g1). ``__post_init__`` validates every field, stores
+numbers as plain Python ``float`` / ``int`` (NumPy and 0-d torch scalars are accepted), and raises
+ValueError naming the field and its allowed range; a field without a rule is a programming error
+(TypeError), so no hyperparameter goes unchecked. ``help(SLIP)`` etc. show the method's module
+docstring: its algorithm box, references and a "Hyperparameters:" list with one line per field.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+import numbers
+import sys
+import warnings
+from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
 from ubo.algorithms.state import State
@@ -23,6 +30,7 @@ from ubo.algorithms.state import State
 def check_real(name: str, value, low: float = -math.inf, high: float = math.inf,
                low_open: bool = False, high_open: bool = True) -> float:
     """A real number in [low, high] (open ends on request; high = inf with a closed end admits +inf)."""
+    value = _plain(value)
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
@@ -32,11 +40,35 @@ def check_real(name: str, value, low: float = -math.inf, high: float = math.inf,
     return float(value)
 
 
+def _plain(value):
+    """NumPy / 0-d torch scalars as Python numbers (bools and everything else unchanged)."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0 and not isinstance(value, bool):
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
 def check_int(name: str, value, low: int = 0) -> int:
-    """An int >= low."""
+    """An int >= low (NumPy integer scalars accepted)."""
+    value = _plain(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return value
+
+
+def check_auto(name: str, value, keyword: str, rule: tuple) -> float | str:
+    """``keyword`` (a value the problem supplies when a run starts) or a number under ``rule``."""
+    if isinstance(value, str) and value == keyword:
+        return value
+    try:
+        return check_real(name, value, *rule)
+    except ValueError as err:
+        raise ValueError(f"{name} must be {keyword!r} or {str(err).split(' must be ')[1]}") from None
 
 
 def check_choice(name: str, value, allowed: tuple) -> object:
@@ -61,14 +93,23 @@ class Algorithm:
     _ints: ClassVar[dict] = {}      # field -> minimum
     _choices: ClassVar[dict] = {}   # field -> allowed values
     _flags: ClassVar[tuple] = ()    # boolean fields
+    _auto: ClassVar[dict] = {}      # field -> (keyword, real rule): the keyword defers to the problem
+
+    def __init_subclass__(cls, **kwargs):
+        """help(cls) shows the method's module docstring (algorithm box, references, hyperparameters)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__doc__") is None:
+            cls.__doc__ = sys.modules[cls.__module__].__doc__
 
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name in self._reals:
-                check_real(f.name, value, *self._reals[f.name])
+                object.__setattr__(self, f.name, check_real(f.name, value, *self._reals[f.name]))
             elif f.name in self._ints:
-                check_int(f.name, value, self._ints[f.name])
+                object.__setattr__(self, f.name, check_int(f.name, value, self._ints[f.name]))
+            elif f.name in self._auto:
+                object.__setattr__(self, f.name, check_auto(f.name, value, *self._auto[f.name]))
             elif f.name in self._choices:
                 check_choice(f.name, value, self._choices[f.name])
             elif f.name in self._flags:
@@ -81,9 +122,33 @@ class Algorithm:
         """The hyperparameters as a plain dict."""
         return asdict(self)
 
+    def resolved(self, problem) -> "Algorithm":
+        """A copy with every problem-supplied value (``"paper"``, ``"problem"``) replaced by the number a run
+        on ``problem`` uses (e.g. to record or compare hyperparameters)."""
+        from ubo.algorithms.hypergradient import resolve_neumann_scale, resolve_z_radius
+
+        resolvers = {"paper": resolve_z_radius, "problem": resolve_neumann_scale}
+        updates = {name: resolvers[keyword](getattr(self, name), problem)
+                   for name, (keyword, _) in self._auto.items()}
+        return replace(self, **updates)
+
     @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "Algorithm":
-        raise NotImplementedError(f"{cls.__name__} has no theory-driven parameter choice")
+    def from_theory(cls, source, eps: float, delta: float = 0.1, **options) -> "Algorithm":
+        """The paper's parameter choice (theory/parameters.py ``plan``) for a problem or its Constants.
+
+        Warns (UserWarning) when the run the theory asks for exceeds ``BUDGET_WARNING`` oracle calls per run;
+        ``theory.parameters.plan`` returns the horizon and the budget with the hyperparameters.
+        """
+        from ubo.theory import parameters as tp
+
+        if cls.name not in tp.METHODS:
+            raise NotImplementedError(f"{cls.__name__} has no theory-driven parameter choice")
+        p = tp.plan(cls.name, source, eps, delta, **options)
+        if p["budget"] > tp.BUDGET_WARNING:
+            warnings.warn(f"{cls.__name__}.from_theory(eps={eps}): the theory's horizon T = {p['horizon']:.3g} "
+                          f"needs {p['budget']:.3g} oracle calls per run (warm start {p['warm_calls']:.3g}), beyond "
+                          f"{tp.BUDGET_WARNING:.0e}", stacklevel=2)
+        return cls(**p["hyper"])
 
     def init(self, oracle, x0, y0) -> State:
         raise NotImplementedError

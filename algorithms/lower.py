@@ -1,11 +1,14 @@
 """Lower-level schedules: SGD steps on g(x, .), Epoch-SGD, Nesterov steps, warm starts.
 
     SGD:        y <- y - gamma grad_y G(x, y; pi)                 (fresh sample every step)
-    Epoch-SGD (Hazan and Kale 2014, BO-REP's initialization refinement; details [R], choices here):
+    Epoch-SGD (E. Hazan, S. Kale, JMLR 2014; BO-REP's initialization refinement, whose details could not
+    be checked against BO-REP's text: the choices here are reconstructions):
         epoch k = 1..E runs n_k = n_1 2^(k-1) SGD steps with gamma_k = gamma_1 2^-(k-1) from the
         previous epoch's output, each iterate projected onto the ball of radius r_k = r_1 2^-(k-1)/2
         around the epoch's start (r_1 = inf: no projection), and outputs the epoch's average iterate.
-    Nesterov (AccBO code form, papers.md section 5):
+    accumulated SGD (released BO-REP and SLIP scripts, no zero_grad between steps):
+                y_s = y_{s-1} - gamma sum_{r <= s} grad_y G(x, y_{r-1}; pi_r)
+    Nesterov (AccBO's released code):
         w = y + theta (y - y_prev);  y_new = w - gamma grad_y G(x, w);  y_avg <- (1 - tau) y_avg + tau y_new
 """
 
@@ -22,6 +25,15 @@ def sgd_steps(oracle, x: Tensor, y: Tensor, gamma: float, steps: int) -> Tensor:
     """``steps`` SGD steps on g(x, .) from y, one fresh grad_g sample each (``steps`` grad_g calls)."""
     for _ in range(steps):
         y = y - gamma * oracle.grad_g(x, y)
+    return y
+
+
+def accumulated_sgd_steps(oracle, x: Tensor, y: Tensor, gamma: float, steps: int) -> Tensor:
+    """``steps`` SGD steps whose gradients accumulate: step s uses the sum of the first s gradients."""
+    total = torch.zeros_like(y)
+    for _ in range(steps):
+        total = total + oracle.grad_g(x, y)
+        y = y - gamma * total
     return y
 
 

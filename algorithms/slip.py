@@ -1,9 +1,11 @@
 """SLIP: single-loop normalized momentum for bilevel problems under unbounded smoothness.
 
-Gong, Hao, Liu, "A Nearly Optimal Single Loop Algorithm for Stochastic Bilevel Optimization under
-Unbounded Smoothness", ICML 2024 (papers.md section 3). Pseudocode as reconstructed in papers.md
-section 3.1 ([R] for indices, projection and the order inside an iteration; the choices here:
-every oracle at (x_t, y_t, z_t), h_t uses z_t, the z-projection radius l_f0/mu)::
+X. Gong, J. Hao, M. Liu, "A Nearly Optimal Single Loop Algorithm for Stochastic Bilevel Optimization
+under Unbounded Smoothness", ICML 2024, PMLR 235 (arXiv:2412.20017). [confirmed] from the paper's
+abstract: a warm start of SGD steps on y at x_0, then simultaneous normalized SGD with momentum on x and
+one SGD step on y per iteration; the z-form estimator is [confirmed] from the released code.
+Reconstructed (the paper's text could not be re-read): the indices, the order inside an iteration
+(every oracle at (x_t, y_t, z_t), h_t uses z_t) and the projection of z on the ball of radius l_f0 / mu::
 
     y <- y_init;  repeat T0 times: y <- y - gamma grad_y G(x_0, y; pi~)      # warm start at x_0
     for t = 0, ..., T-1:
@@ -14,20 +16,39 @@ every oracle at (x_t, y_t, z_t), h_t uses z_t, the z-projection radius l_f0/mu):
         z_{t+1} = Pi_{||z|| <= R}( z_t - nu [grad2_yy G(x_t, y_t; zeta_t) z_t - grad_y F(x_t, y_t; xi_t)] )
 
 Oracle calls per iteration: 1 grad_f (xi), 1 fused hvp+jvp (zeta), 1 grad_g (pi); warm start T0 grad_g.
-Guarantee: (1/T) sum_t ||grad Phi(x_t)|| <= eps in expectation and with probability >= 1 - delta
-after O~(eps^-4) oracle calls, with 1-beta = Theta(eps^2), eta = Theta(eps^3), gamma, nu = Theta~(eps^2)
-(theory/parameters.py ``slip`` states the constants chosen).
+Guarantee (SLIP, abstract): (1/T) sum_t ||grad Phi(x_t)|| <= eps in expectation and with probability
+>= 1 - delta after O~(eps^-4) oracle calls, with 1-beta = Theta(eps^2), eta = Theta(eps^3),
+gamma, nu = Theta~(eps^2) (theory/parameters.py ``slip`` states the constants chosen).
 
 Reference runs: ``z_update = "exact"`` replaces the z-SGD line by z_t = [grad2_yy g(x_t, y_t)]^-1 grad_y F(x_t, y_t; xi_t)
 (a dense solve with the problem's exact Hessian, no hvp call; not an oracle method) and uses that z_t in h_t,
 so that what remains of the hypergradient error comes from y and the noise alone.
 
-Options reproducing the released code (papers.md section 7, off by default): ``z_radius = inf``
-(item 3: no projection), ``z_init = "random"`` (item 3: z_0 random, here N(0, 1/d_y) per entry from
-the generator seeded by ``z_init_seed`` so all runs share it). Not offered, because they have no
-meaning on the oracle protocol: the grad_x G contamination of "grad_x f" (item 1; the protocol has no
-grad_x G), the accumulated lower-level gradients (item 2), the per-task momentum averaging (item 4);
-the released step length xi = 0.08 is simply ``eta = 0.08``.
+Options reproducing the released code (off by default): ``z_radius = inf`` (no projection),
+``z_init = "random"`` (z_0 random, here N(0, 1/d_y) per entry from the generator seeded by ``z_init_seed``
+so all runs share it), ``jacobian = "next"`` (the Jacobian term at (y_{t+1}, z_{t+1}) on its own sample,
+and grad_y F at y_{t+1}: the released code's order, which costs a separate hvp and jvp), and
+``lower_accumulate`` extra lower steps per iteration with accumulated gradients (the released
+hyper-cleaning script: step s uses the sum of the first s gradients). Not offered: the grad_x G
+contamination of "grad_x f" (SLIP's calls have no grad_x G) and the released per-task momentum
+averaging (m updated once per task, x stepped along the average of the successive momentum states;
+expressible with several samples per x-step, not implemented yet). The released step length
+xi = 0.08 is simply ``eta = 0.08``.
+
+Hyperparameters:
+    eta               upper step length (every step moves x by exactly eta)
+    beta              momentum weight of the old momentum, in [0, 1) (1 - beta = Theta(eps^2) in theory)
+    gamma             lower-level SGD step size
+    nu                z-SGD step size
+    warm_start        SGD steps on y at x_0 before the first iteration (T0)
+    z_radius          z-projection radius R: "paper" (default: l_f0 / mu from the problem's certified
+                      constants when the run starts; no projection when the problem has none), a number,
+                      or inf (no projection, the released code)
+    z_init            z_0: "zero" (paper) or "random" (released code)
+    z_init_seed       seed of the random z_0
+    z_update          "sgd" (the algorithm) or "exact" (reference runs, see above)
+    jacobian          "current" (paper: one sample at (x_t, y_t, z_t)) or "next" (released code)
+    lower_accumulate  extra accumulated-gradient lower steps per iteration (released code; 0 = paper)
 """
 
 from __future__ import annotations
@@ -40,8 +61,8 @@ import torch
 
 from ubo.algorithms import upper
 from ubo.algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
-from ubo.algorithms.hypergradient import exact_solve, z_sgd_step
-from ubo.algorithms.lower import sgd_steps
+from ubo.algorithms.hypergradient import exact_solve, resolve_z_radius, z_sgd_step
+from ubo.algorithms.lower import accumulated_sgd_steps, sgd_steps
 from ubo.algorithms.state import State
 
 
@@ -61,36 +82,53 @@ class SLIP(Algorithm):
     gamma: float = 0.1
     nu: float = 0.1
     warm_start: int = 0
-    z_radius: float = math.inf
+    z_radius: float | str = "paper"
     z_init: str = "zero"
     z_init_seed: int = 0
     z_update: str = "sgd"
+    jacobian: str = "current"
+    lower_accumulate: int = 0
 
     name: ClassVar[str] = "slip"
-    _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_RIGHT_OPEN, "gamma": POSITIVE, "nu": POSITIVE,
-                              "z_radius": RADIUS}
-    _ints: ClassVar[dict] = {"warm_start": 0, "z_init_seed": 0}
-    _choices: ClassVar[dict] = {"z_init": ("zero", "random"), "z_update": ("sgd", "exact")}
+    _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_RIGHT_OPEN, "gamma": POSITIVE, "nu": POSITIVE}
+    _ints: ClassVar[dict] = {"warm_start": 0, "z_init_seed": 0, "lower_accumulate": 0}
+    _choices: ClassVar[dict] = {"z_init": ("zero", "random"), "z_update": ("sgd", "exact"),
+                                "jacobian": ("current", "next")}
+    _auto: ClassVar[dict] = {"z_radius": ("paper", RADIUS)}
 
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "SLIP":
-        from ubo.theory.parameters import slip
-        return cls(**slip(constants, eps, delta, **options))
+    def __post_init__(self):
+        super().__post_init__()
+        if self.jacobian == "next" and self.z_update == "exact":
+            raise ValueError("jacobian must be 'current' when z_update='exact', got 'next'")
 
     def init(self, oracle, x0, y0) -> State:
         y = sgd_steps(oracle, x0, y0, self.gamma, self.warm_start)
         return State(x=x0, y=y, z=initial_z(y, self.z_init, self.z_init_seed), m=torch.zeros_like(x0))
 
     def step(self, oracle, s: State) -> State:
-        gx, gy = oracle.grad_f(s.x, s.y)
-        if self.z_update == "exact":  # reference run: z_t solved exactly, no hvp call
-            z = exact_solve(oracle.problem, s.x, s.y, gy)
-            jz = oracle.jvp(s.x, s.y, z)
+        radius = resolve_z_radius(self.z_radius, oracle.problem)
+        if self.jacobian == "next":  # released code: y first, then grad_y F, z and the Jacobian at y_{t+1}
+            hz = oracle.hvp(s.x, s.y, s.z)
+            y = self._lower(oracle, s.x, s.y)
+            gx, gy = oracle.grad_f(s.x, y)
+            z = z_sgd_step(s.z, hz, gy, self.nu, radius)
+            h = gx - oracle.jvp(s.x, y, z)
         else:
-            hz, jz = oracle.hvp_jvp(s.x, s.y, s.z)
-            z = z_sgd_step(s.z, hz, gy, self.nu, self.z_radius)
-        h = gx - jz
+            gx, gy = oracle.grad_f(s.x, s.y)
+            if self.z_update == "exact":  # reference run: z_t solved exactly, no hvp call
+                z = exact_solve(oracle.problem, s.x, s.y, gy)
+                jz = oracle.jvp(s.x, s.y, z)
+            else:
+                hz, jz = oracle.hvp_jvp(s.x, s.y, s.z)
+                z = z_sgd_step(s.z, hz, gy, self.nu, radius)
+            h = gx - jz
+            y = self._lower(oracle, s.x, s.y)
         m = upper.momentum(s.m, h, self.beta)
         x = upper.normalized_step(s.x, m, self.eta)
-        y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
         return State(x=x, y=y, z=z, m=m, h=h, t=s.t + 1)
+
+    def _lower(self, oracle, x, y):
+        """One SGD step (paper), or 1 + lower_accumulate steps with accumulated gradients (released code)."""
+        if self.lower_accumulate:
+            return accumulated_sgd_steps(oracle, x, y, self.gamma, 1 + self.lower_accumulate)
+        return y - self.gamma * oracle.grad_g(x, y)

@@ -1,9 +1,9 @@
 """SOBA and MA-SOBA: single-loop SGD on (y, z, x) (baselines).
 
-SOBA: Dagreou, Ablin, Vaiter, Moreau, "A framework for bilevel optimization that enables stochastic
-and global variance reduction algorithms", NeurIPS 2022. MA-SOBA: Chen, Xiao, Balasubramanian,
-"Optimal algorithms for stochastic bilevel optimization under relaxed smoothness conditions", 2023
-(papers.md section 6)::
+SOBA: M. Dagreou, P. Ablin, S. Vaiter, T. Moreau, "A Framework for Bilevel Optimization that Enables
+Stochastic and Global Variance Reduction Algorithms", NeurIPS 2022. MA-SOBA: X. Chen, T. Xu, Y. Zhang,
+"Optimal Algorithms for Stochastic Bilevel Optimization under Relaxed Smoothness Conditions",
+arXiv:2306.12067, 2023 (moving average of the hypergradient, z projected on a ball)::
 
     h_t     = grad_x F(x_t, y_t; xi_t) - grad2_xy G(x_t, y_t; zeta_t) z_t
     m_t     = beta m_{t-1} + (1 - beta) h_t          # MA-SOBA only (beta weighs the old average);
@@ -12,9 +12,20 @@ and global variance reduction algorithms", NeurIPS 2022. MA-SOBA: Chen, Xiao, Ba
     y_{t+1} = y_t - gamma grad_y G(x_t, y_t; pi_t)
     z_{t+1} = Pi_{||z|| <= R}( z_t - nu [grad2_yy G(x_t, y_t; zeta_t) z_t - grad_y F(x_t, y_t; xi_t)] )
 
+With z <-> -v this is SOBA's sign convention [confirmed against SOBA's updates]. Reconstructed for
+MA-SOBA: the x step on the updated average m_t (the paper may use the previous one: a one-step index
+difference) and the radius l_f0 / mu.
 Oracle calls per iteration: 1 grad_f, 1 fused hvp+jvp, 1 grad_g (as SLIP).
 Guarantees (bounded smoothness): SOBA O(eps^-4) with mean-square smooth oracles (E||grad Phi||^2);
 MA-SOBA O(eps^-4) without higher-order smoothness. Neither covers (L0, L1)-smoothness.
+
+Hyperparameters:
+    alpha     upper SGD step size
+    gamma     lower-level SGD step size
+    nu        z-SGD step size
+    beta      (MA-SOBA) moving-average weight of the old average, in [0, 1)
+    z_radius  (MA-SOBA) z-projection radius: "paper" (default: l_f0 / mu from the problem's certified
+              constants; none when the problem has none), a number, or inf (no projection)
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ import torch
 
 from ubo.algorithms import upper
 from ubo.algorithms.base import POSITIVE, RADIUS, UNIT_RIGHT_OPEN, Algorithm
-from ubo.algorithms.hypergradient import z_sgd_step
+from ubo.algorithms.hypergradient import resolve_z_radius, z_sgd_step
 from ubo.algorithms.state import State
 
 
@@ -43,14 +54,8 @@ class SOBA(Algorithm):
     def _beta(self) -> float:
         return 0.0
 
-    def _radius(self) -> float:
+    def _radius(self, oracle) -> float:
         return math.inf
-
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "SOBA":
-        """Parameters from theory/parameters.py ``soba`` (toolkit choices for a bounded-smooth analysis)."""
-        from ubo.theory.parameters import soba
-        return cls(**soba(constants, eps, delta, **options))
 
     def init(self, oracle, x0, y0) -> State:
         return State(x=x0, y=y0, z=torch.zeros_like(y0), m=torch.zeros_like(x0))
@@ -61,26 +66,21 @@ class SOBA(Algorithm):
         h = gx - jz
         m = upper.momentum(s.m, h, self._beta())
         y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
-        z = z_sgd_step(s.z, hz, gy, self.nu, self._radius())
+        z = z_sgd_step(s.z, hz, gy, self.nu, self._radius(oracle))
         return State(x=upper.sgd(s.x, m, self.alpha), y=y, z=z, m=m, h=h, t=s.t + 1)
 
 
 @dataclass(frozen=True)
 class MASOBA(SOBA):
     beta: float = 0.9
-    z_radius: float = math.inf
+    z_radius: float | str = "paper"
 
     name: ClassVar[str] = "ma_soba"
-    _reals: ClassVar[dict] = {**SOBA._reals, "beta": UNIT_RIGHT_OPEN, "z_radius": RADIUS}
-
-    @classmethod
-    def from_theory(cls, constants, eps: float, delta: float = 0.1, **options) -> "MASOBA":
-        """Parameters from theory/parameters.py ``ma_soba``."""
-        from ubo.theory.parameters import ma_soba
-        return cls(**ma_soba(constants, eps, delta, **options))
+    _reals: ClassVar[dict] = {**SOBA._reals, "beta": UNIT_RIGHT_OPEN}
+    _auto: ClassVar[dict] = {"z_radius": ("paper", RADIUS)}
 
     def _beta(self) -> float:
         return self.beta
 
-    def _radius(self) -> float:
-        return self.z_radius
+    def _radius(self, oracle) -> float:
+        return resolve_z_radius(self.z_radius, oracle.problem)

@@ -7,12 +7,28 @@ stops counting.
     kind     call                         returns
     grad_f   grad_f(x, y)                 (grad_x F, grad_y F)(x, y; xi)
     grad_g   grad_g(x, y)                 grad_y G(x, y; zeta)
+    grad_g   grad_g_xy(x, y)              (grad_x G, grad_y G)(x, y; zeta): one first-order call (F2SA)
     hvp      hvp(x, y, v)                 grad2_yy G(x, y; zeta) v
     jvp      jvp(x, y, v)                 grad2_xy G(x, y; zeta) v
     hvp+jvp  hvp_jvp(x, y, v)             both, from one zeta
+
+Same sample at two points (STORM-type estimators, e.g. AccBO's recursive momentum)::
+
+    with oracle.recording() as tape:        # the calls made here draw fresh samples, as usual,
+        h = estimator(oracle, x, y)         # and the tape keeps (kind, Draw) of each
+    with oracle.replaying(tape):            # the same calls, in the same order, get the same Draws:
+        h_prev = estimator(oracle, x_prev, y_prev)   # the same samples xi, zeta at the other point
+
+Each replayed call is counted as a call of its kind: evaluating one sample at two points costs two
+evaluations, as in the papers' accounting. A ``Draw`` is a pure function of (seed, run, call counter)
+and ``sample_*`` a pure function of (point, draw) (synthetic.problem), so a replay is exact and cheap;
+the generator's counter does not move during a replay, so the runs after it are unchanged. A replay
+that asks for a different kind or more calls than the tape holds, or leaves calls unused, raises.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import torch
 
@@ -45,6 +61,8 @@ class Oracle:
         # stored kind-major so that counting one kind touches one contiguous row
         self._by_kind = torch.zeros(len(KINDS), self.runs, dtype=torch.int64, device=problem.device)
         self.active = torch.ones(self.runs, dtype=torch.bool, device=problem.device)
+        self._tape: list | None = None      # (call name, Draw) recorded inside ``recording``
+        self._replay: list | None = None    # what ``replaying`` still has to hand out
 
     on_call = None  # optional callable run after every call (the runner's init progress bar)
 
@@ -54,25 +72,68 @@ class Oracle:
         if self.on_call is not None:
             self.on_call()
 
+    def _draw(self, call: str):
+        """The Draw of this call: the next fresh one, or the recorded one during a replay."""
+        if self._replay is not None:
+            if not self._replay:
+                raise RuntimeError(f"replay asked for a {call} call beyond the recorded samples")
+            recorded, draw = self._replay.pop(0)
+            if recorded != call:
+                raise RuntimeError(f"replay asked for a {call} call where the recording made a {recorded} call")
+            return draw
+        draw = self.rng.next()
+        if self._tape is not None:
+            self._tape.append((call, draw))
+        return draw
+
+    @contextmanager
+    def recording(self):
+        """Record the samples of the calls made inside (fresh draws, counted as usual); yields the tape."""
+        if self._tape is not None or self._replay is not None:
+            raise RuntimeError("recording cannot be nested in another recording or replay")
+        tape: list = []
+        self._tape = tape
+        try:
+            yield tape
+        finally:
+            self._tape = None
+
+    @contextmanager
+    def replaying(self, tape: list):
+        """Hand the recorded samples, in order, to the calls made inside (each counted as one call)."""
+        if self._tape is not None or self._replay is not None:
+            raise RuntimeError("replaying cannot be nested in another recording or replay")
+        self._replay = list(tape)
+        try:
+            yield
+            if self._replay:
+                raise RuntimeError(f"replay left {len(self._replay)} recorded samples unused")
+        finally:
+            self._replay = None
+
     def grad_f(self, x, y):
         self._count("grad_f")
-        return self.problem.sample_grad_f(x, y, self.rng.next())
+        return self.problem.sample_grad_f(x, y, self._draw("grad_f"))
 
     def grad_g(self, x, y):
         self._count("grad_g")
-        return self.problem.sample_grad_g(x, y, self.rng.next())
+        return self.problem.sample_grad_g(x, y, self._draw("grad_g"))
+
+    def grad_g_xy(self, x, y):
+        self._count("grad_g")
+        return self.problem.sample_grad_g_xy(x, y, self._draw("grad_g_xy"))
 
     def hvp(self, x, y, v):
         self._count("hvp")
-        return self.problem.sample_hvp(x, y, v, self.rng.next())
+        return self.problem.sample_hvp(x, y, v, self._draw("hvp"))
 
     def jvp(self, x, y, v):
         self._count("jvp")
-        return self.problem.sample_jvp(x, y, v, self.rng.next())
+        return self.problem.sample_jvp(x, y, v, self._draw("jvp"))
 
     def hvp_jvp(self, x, y, v):
         self._count("hvp", "jvp")
-        return self.problem.sample_hvp_jvp(x, y, v, self.rng.next())
+        return self.problem.sample_hvp_jvp(x, y, v, self._draw("hvp_jvp"))
 
     @property
     def counts(self) -> torch.Tensor:

@@ -9,7 +9,10 @@ data, sampling, noise, ground truth); algorithms only see the counted ``Oracle``
 ``problem.oracle(...)``.
 
 Stochastic realisations (``sample_*``) take a ``Draw`` (synthetic.rng) so that run r's samples
-depend on (seed, r, call) only. The default realisations add the problem's noise laws to the
+depend on (seed, r, call) only. Each ``sample_*`` must be a pure function of its points and the
+draw (no state kept between calls): the same draw at two points is then the same sample (the same
+minibatch, the same noise realisation), which is how the oracle evaluates one sample at two points
+(``Oracle.recording`` / ``Oracle.replaying``, for STORM-type estimators). The default realisations add the problem's noise laws to the
 exact derivatives; finite-sum families override them with minibatch sums.
 """
 
@@ -30,7 +33,7 @@ from ubo.synthetic.rng import Draw
 Tensor = torch.Tensor
 
 # Sub-streams of a Draw reserved for additive noise (problems use 0..9 for their own sampling).
-_SUB_X, _SUB_Y, _SUB_HVP, _SUB_JVP = 20, 30, 40, 50
+_SUB_X, _SUB_Y, _SUB_HVP, _SUB_JVP, _SUB_GX = 20, 30, 40, 50, 60
 
 
 MAX_MAGNITUDE = 1e100  # beyond it, the certified constants (products and squares of parameters) leave float64
@@ -215,6 +218,23 @@ class BilevelProblem(ABC):
         gy = self.grad_y_g(x, y)
         law = self.noise["grad_g"]
         return gy + law.sample(draw, (self.dim_y,), _SUB_Y)[0] if law.active else gy
+
+    def grad_x_g(self, x: Tensor, y: Tensor) -> Tensor:
+        """grad_x g(x, y), shape (R, dim_x); by autograd on ``g`` unless a family gives a closed form."""
+        with torch.enable_grad():
+            xr = x.detach().requires_grad_(True)
+            return torch.autograd.grad(self.g(xr, y.detach()).sum(), xr)[0]
+
+    def sample_grad_g_xy(self, x: Tensor, y: Tensor, draw: Draw) -> tuple[Tensor, Tensor]:
+        """(grad_x G, grad_y G)(x, y; zeta) from one sample: grad_y G is ``sample_grad_g``'s on the same draw,
+        grad_x G the exact grad_x g plus the grad_g noise law on its own sub-stream (a first-order oracle
+        for F2SA). Finite-sum families and tasks sample grad_y G by minibatch; their x-part here is exact
+        plus the law's noise unless they override this method."""
+        gx = self.grad_x_g(x, y)
+        law = self.noise["grad_g"]
+        if law.active:
+            gx = gx + law.sample(draw, (self.dim_x,), _SUB_GX)[0]
+        return gx, self.sample_grad_g(x, y, draw)
 
     def sample_hvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> Tensor:
         """grad2_yy G(x, y; zeta) v with ||grad2_yy G - grad2_yy g|| <= sigma_g2 (noise scaled by ||v||)."""

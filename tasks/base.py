@@ -163,6 +163,13 @@ class TextBilevelTask(BilevelProblem):
     def sample_grad_g(self, x, y, draw):
         return self._grads(self.lower_loss, x, y, self._batch("lower", draw), False)[0]
 
+    def grad_x_g(self, x, y):
+        return self._grads(self.lower_loss, x, y, self.full_batch("lower", x.shape[0]), True)[0]
+
+    def sample_grad_g_xy(self, x, y, draw):
+        """(grad_x G, grad_y G) on one lower minibatch (F2SA's first-order oracle)."""
+        return self._grads(self.lower_loss, x, y, self._batch("lower", draw), True)
+
     def sample_hvp(self, x, y, v, draw):
         return self._second(x, y, v, self._batch("lower", draw), True, False)[0]
 

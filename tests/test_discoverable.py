@@ -102,12 +102,6 @@ def test_readme_phi_example_runs():
     assert second.startswith("40.0 make_problem('coupled'")
 
 
-TINY_MOMENTUM_BUG = ("finding, owner algorithms/upper.py: _safe_norm's torch norm underflows to 0 for |m| < ~1e-154 "
-                     "and is clamped to finfo.tiny, so a tiny momentum gives a step of ~4e4 instead of eta; the README "
-                     "example's hypothesis search finds it (coupling=1e-300 at x0 = 0) in some test orders")
-
-
-@pytest.mark.xfail(strict=False, reason=TINY_MOMENTUM_BUG)
 def test_readme_hypothesis_example_runs_as_printed():
     block = next(b for b in _python_blocks() if "@given" in b)
     assert "deadline=None" in block
@@ -118,9 +112,8 @@ def test_readme_hypothesis_example_runs_as_printed():
     tests[0]()
 
 
-@pytest.mark.xfail(strict=False, reason=TINY_MOMENTUM_BUG)
 def test_a_tiny_momentum_moves_x_by_at_most_eta():
-    """The falsifying example the README's property test found, pinned (remove the xfail once fixed)."""
+    """The falsifying example the README's property test found (a momentum of ~1e-301), pinned."""
     problem = make_problem("coupled", dim_x=2, dim_y=1, L1=0.0, alpha=0.0, omega=0.0, mu=1.0, L_g=1.0, cross=0.0,
                            coupling=1e-300, rotate=False)
     slip = algorithms.make("slip", eta=0.01, beta=0.9, gamma=0.1, nu=0.1, warm_start=5)

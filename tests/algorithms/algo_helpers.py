@@ -55,9 +55,10 @@ def expected_calls(algo, t: int) -> list[int]:
     if name == "ttsa":
         return [1, 1, neumann, 1]
     if name == "f2sa":
-        return [1, 2, 0, 1]
-    if name == "accbo":
-        return [1, h["lower_steps"], h["neumann_terms"] - 1, 1]
+        return [1, 2, 0, 0 if h["penalty_gradient"] == "first_order" else 1]
+    if name == "accbo":  # STORM evaluates the estimator's samples at two points from t = 1
+        k = 2 if h["momentum"] == "storm" and t > 0 else 1
+        return [k, h["lower_steps"], k * (h["neumann_terms"] - 1), k]
     raise AssertionError(f"no accounting for {name}")
 
 

@@ -44,10 +44,10 @@ def jvp(v):
 
 
 def neumann_by_hand(b, scale, terms, drop_q0=False):
-    """(1/C) sum_q (I - A/C)^q b over q = 0..Q-1 (or 1..Q)."""
+    """(1/C) sum_q (I - A/C)^q b over q = 0..Q-1 (or the released 1..Q plus q = Q again)."""
     eye = torch.eye(2, dtype=torch.float64)
     step = eye - A / scale
-    qs = range(1, terms + 1) if drop_q0 else range(terms)
+    qs = list(range(1, terms + 1)) + [terms] if drop_q0 else range(terms)
     return sum(b @ torch.linalg.matrix_power(step, q).T for q in qs) / scale
 
 
@@ -122,15 +122,17 @@ def test_borep_epoch_sgd_init():
     close(state.y, y)
 
 
-def test_adambo_step_analysed_and_torch_forms():
+def test_adambo_step_corrected_uncorrected_and_torch_forms():
     V = torch.rand(3, 2, generator=gen, dtype=torch.float64)
     common = dict(eta=0.02, beta=0.1, beta_sq=0.01, lam=0.05, gamma=0.2, neumann_scale=6.0, neumann_terms=4)
     h = fx(X, Y) - jvp(neumann_by_hand(fy(X, Y), 6.0, 4))
-    new = one_step(algorithms.AdamBO(**common), State(x=X, y=Y, m=M, aux={"v": V}, t=2))
     m = 0.9 * M + 0.1 * h
     v = 0.99 * V + 0.01 * h * h
-    close(new.x, X - 0.02 * m / (v.sqrt() + 0.05))
+    new = one_step(algorithms.AdamBO(**common), State(x=X, y=Y, m=M, aux={"v": V}, t=2))  # default: corrected
+    close(new.x, X - 0.02 * (m / (1 - 0.9**3)) / ((v / (1 - 0.99**3)).sqrt() + 0.05))
     close(new.y, Y - 0.2 * gy(X, Y))
+    new = one_step(algorithms.AdamBO(**common, adam="uncorrected"), State(x=X, y=Y, m=M, aux={"v": V}, t=2))
+    close(new.x, X - 0.02 * m / (v.sqrt() + 0.05))
     torch_form = one_step(algorithms.AdamBO(**common, adam="torch", weight_decay=0.01),
                           State(x=X, y=Y, m=M, aux={"v": V}, t=2))
     hw = h + 0.01 * X
@@ -188,10 +190,14 @@ def test_f2sa_step():
     close(new.x, X - 0.1 * (fx(X, Y) + lam * (-(Y @ B) + Z @ B)))
 
 
-def test_accbo_step():
+@pytest.mark.parametrize("momentum", ["storm", "released"])
+def test_accbo_step(momentum):
     W, Wp = Y + 0.1, Y - 0.2
-    a = algorithms.AccBO(eta=0.05, beta=0.7, gamma=0.2, theta=0.4, tau=0.3, neumann_scale=6.0, neumann_terms=3)
-    new = one_step(a, State(x=X, y=Y, m=M, aux={"w": W, "w_prev": Wp, "h_prev": Z}))
+    Xp, Yp = X - 0.05, Y + 0.02
+    a = algorithms.AccBO(eta=0.05, beta=0.7, gamma=0.2, theta=0.4, tau=0.3, neumann_scale=6.0, neumann_terms=3,
+                         momentum=momentum)
+    new = one_step(a, State(x=X, y=Y, m=M, aux={"w": W, "w_prev": Wp, "h_prev": Z, "x_prev": Xp, "y_prev": Yp},
+                            t=1))
     u = W + 0.4 * (W - Wp)
     w = u - 0.2 * gy(X, u)
     yhat = 0.7 * Y + 0.3 * w
@@ -199,7 +205,10 @@ def test_accbo_step():
     close(new.aux["w_prev"], W)
     close(new.y, yhat)
     h = fx(X, yhat) - jvp(neumann_by_hand(fy(X, yhat), 6.0, 3))
-    m = 0.7 * M + 0.3 * h + 0.7 * (h - Z)
+    # STORM: the previous point's estimate on the same samples (noise-free here: the exact estimator there)
+    g = fx(Xp, Yp) - jvp(neumann_by_hand(fy(Xp, Yp), 6.0, 3)) if momentum == "storm" else Z
+    m = 0.7 * M + 0.3 * h + 0.7 * (h - g)
+    close(new.h, h)
     close(new.m, m)
     close(new.x, X - 0.05 * normalize(m))
 
@@ -240,3 +249,55 @@ def test_slip_reference_run_solves_z_exactly_without_hvp_calls():
     assert oracle.count_dict()["jvp"].tolist() == [1, 1]
     with pytest.raises(ValueError, match="z_update"):
         algorithms.make("slip", z_update="solve")
+
+
+def test_f2sa_first_order_penalty_gradient_noise_grows_with_lambda():
+    """The paper's estimator: lam [grad_x G(x, y) - grad_x G(x, z)] from two first-order samples has noise
+    ~ sqrt(2) lam sigma; the midpoint-JVP form's noise stays flat in lam (measured 1.21 for lam = 1..1000)."""
+    from ubo.synthetic import make_problem
+
+    problem = make_problem("coupled", dim_x=3, dim_y=2, noise="bounded", sigma_f=0.0, sigma_g1=0.5, sigma_g2=0.5)
+    runs = 2000
+    x = problem.batch(problem.x0 + 0.1, runs)
+    ystar = problem.y_star(x)
+    spread = {}
+    for form in ("first_order", "jvp"):
+        for lam in (1.0, 100.0):
+            y = ystar + 0.1 / lam  # y_lam - y* ~ 1 / lam
+            a = algorithms.F2SA(alpha=1.0, gamma=0.1, lam0=lam, lam_step=0.0, penalty_gradient=form)
+            new = a.step(problem.oracle(runs=runs, seed=1), State(x=x, y=y, aux={"lower": ystar}))
+            spread[form, lam] = float((new.x - x).std(0).norm())
+    assert spread["first_order", 100.0] > 50 * spread["first_order", 1.0]
+    assert spread["jvp", 100.0] < 2 * spread["jvp", 1.0]
+
+
+def test_f2sa_first_order_step_matches_the_formula():
+    from ubo.synthetic import make_problem
+
+    p = make_problem("curvature", dim_x=3, dim_y=3)
+    g = torch.Generator().manual_seed(2)
+    x, y, z = (0.3 * torch.randn(2, 3, generator=g, dtype=torch.float64) for _ in range(3))
+    a = algorithms.F2SA(alpha=0.1, gamma=0.2, lam0=3.0, lam_step=0.5)
+    oracle = p.oracle(runs=2)
+    twin = p.oracle(runs=2)
+    new = a.step(oracle, State(x=x, y=y, aux={"lower": z}, t=2))
+    gx, gy = twin.grad_f(x, y)
+    gxy, gyy = twin.grad_g_xy(x, y)
+    gxz, gyz = twin.grad_g_xy(x, z)
+    lam = 4.0
+    close(new.x, x - 0.1 * (gx + lam * (gxy - gxz)))
+    close(new.y, y - 0.2 * (gy / lam + gyy))
+    close(new.aux["lower"], z - 0.2 * gyz)
+
+
+def test_grad_x_g_matches_autograd_and_jvp_on_every_family():
+    """The default grad_x g (autograd on g) against finite differences of g."""
+    from ubo.synthetic import list_problems, make_problem
+
+    for name in list_problems():
+        p = make_problem(name, dim_x=3, dim_y=3, **({"n": 64} if name == "quadratic" else {}))
+        g = torch.Generator().manual_seed(3)
+        x, y = (0.3 * torch.randn(2, 3, generator=g, dtype=torch.float64) for _ in range(2))
+        h = 1e-6
+        fd = torch.stack([(p.g(x + h * e, y) - p.g(x - h * e, y)) / (2 * h) for e in torch.eye(3, dtype=x.dtype)], 1)
+        torch.testing.assert_close(p.grad_x_g(x, y), fd, rtol=1e-6, atol=1e-7)

@@ -85,6 +85,10 @@ def test_every_algorithm_on_every_task(task_name, name, request):
     """
     if task_name == "transformer_fewshot" and name in ("stocbio", "ttsa"):
         request.applymarker(pytest.mark.xfail(strict=True, reason="unnormalized x steps collapse the transformer"))
+    if task_name == "transformer_fewshot" and name == "f2sa":  # finding of issue 9, kept visible
+        request.applymarker(pytest.mark.xfail(strict=True, reason="F2SA's first-order penalty gradient (two "
+                                              "independent grad_x G samples, noise ~ lam sigma) raises Phi at the "
+                                              "suggested steps; the midpoint-JVP form (penalty_gradient='jvp') did not"))
     s = _improvement(tasks.make_task(task_name), name)
     assert bool((s["phi"][-1] < s["phi"][0] - 2e-4).all()), s["phi"]  # float32 Phi: noise ~1e-6
 
