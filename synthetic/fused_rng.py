@@ -156,22 +156,23 @@ def shaped_normals(keys, salt, n, mode, bounds, sigma, scale):
     """(R, n) float64 standard normals, shaped per part [bounds[k], bounds[k + 1]) when mode != RAW.
 
     BOUNDED: z * (scale_r * sigma / ||z||) per part;  GAUSSIAN: z * (scale_r * (sigma / sqrt(d))) per part.
-    ``scale`` (R,) multiplies each row (ones when the law has no row scale).
+    ``scale`` (R,) multiplies each row; an empty array means no row scale.
     """
     out = np.empty((keys.shape[0], n), dtype=np.float64)
     _fill_normals(keys, salt, out)
     if mode == RAW:
         return out
     for r in range(keys.shape[0]):
+        row = scale[r] if scale.shape[0] > 0 else 1.0
         for k in range(bounds.shape[0] - 1):
             lo, hi = bounds[k], bounds[k + 1]
             if mode == BOUNDED:
                 ss = 0.0
                 for j in range(lo, hi):
                     ss += out[r, j] * out[r, j]
-                factor = scale[r] * sigma / math.sqrt(ss)
+                factor = row * sigma / math.sqrt(ss)
             else:
-                factor = scale[r] * (sigma / math.sqrt(hi - lo))
+                factor = row * (sigma / math.sqrt(hi - lo))
             for j in range(lo, hi):
                 out[r, j] *= factor
     return out

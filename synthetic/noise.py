@@ -58,7 +58,8 @@ class NoiseLaw:
             zero = torch.zeros(draw.keys.shape[0], total, dtype=draw.dtype, device=draw.keys.device)
             return list(zero.split(dims, dim=1))
         if self.law in _SHAPES:  # one fused draw: normals and their shaping
-            return list(draw.shaped_normal(dims, sub, _SHAPES[self.law], self.sigma, scale).split(dims, dim=1))
+            out = draw.shaped_normal(dims, sub, _SHAPES[self.law], self.sigma, scale)
+            return [out] if len(dims) == 1 else list(out.split_with_sizes(list(dims), 1))
         parts = draw.normal(total, sub).split(dims, dim=1)
         row = 1.0 if scale is None else scale[:, None]
         # student_t: a normal over sqrt(chi2 / nu), chi2 = 2 Gamma(nu / 2)

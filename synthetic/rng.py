@@ -144,22 +144,29 @@ def normals_from_bits(b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return torch.where(upper, -z, z).to(dtype)
 
 
+_BOUNDS: dict = {}  # part widths -> part boundaries, for the fused kernel
+_NO_SCALE = np.empty(0)  # no row scale (the kernel reads 1)
+
+
 class Draw:
     """The random numbers of one oracle call: independent sub-streams per purpose."""
 
-    def __init__(self, keys: torch.Tensor, call: int, dtype: torch.dtype):
+    def __init__(self, keys: torch.Tensor, call: int, dtype: torch.dtype, host_keys: np.ndarray | None = None):
         self.keys = keys
         self.call = call
         self.dtype = dtype
+        if host_keys is None and keys.device.type == "cpu" and dtype == torch.float64:
+            host_keys = keys.numpy().view(np.uint64)
+        self._host_keys = host_keys  # the keys as a NumPy uint64 view when the fused kernels apply
 
     def _salt(self, sub: int) -> int:
         return mix64_int(self.call * 0x2545F4914F6CDD1D + sub * 0x632BE59BD9B4E019 + 1)
 
     def _fused(self) -> bool:
-        return _backend == "numba" and self.keys.device.type == "cpu" and self.dtype == torch.float64
+        return _backend == "numba" and self._host_keys is not None
 
     def _np_args(self, sub: int) -> tuple:
-        return self.keys.numpy().view(np.uint64), np.uint64(self._salt(sub) & _MASK64)
+        return self._host_keys, np.uint64(self._salt(sub) & _MASK64)
 
     def bits(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) int64 of 64 random bits each, for sub-stream ``sub``."""
@@ -185,8 +192,11 @@ class Draw:
         GAUSSIAN): bounded z * (scale sigma / ||z||), gaussian z * (scale sigma / sqrt(d)); scale (R,) or None."""
         total = sum(dims)
         if self._fused():
-            bounds = np.cumsum((0,) + tuple(dims))
-            rows = np.ones(self.keys.shape[0]) if scale is None else scale.detach().numpy()
+            dims = tuple(dims)
+            bounds = _BOUNDS.get(dims)
+            if bounds is None:
+                bounds = _BOUNDS[dims] = np.cumsum((0,) + dims)
+            rows = _NO_SCALE if scale is None else scale.detach().numpy()
             return torch.from_numpy(fused_rng.shaped_normals(*self._np_args(sub), total, mode, bounds,
                                                              float(sigma), rows))
         base = mix64(self.keys ^ self._salt(sub))
@@ -239,8 +249,9 @@ class CounterRNG:
         self.keys = run_keys(seed, run_ids)
         self.dtype = dtype
         self.calls = 0
+        self._host_keys = Draw(self.keys, 0, dtype)._host_keys
 
     def next(self) -> Draw:
-        draw = Draw(self.keys, self.calls, self.dtype)
+        draw = Draw(self.keys, self.calls, self.dtype, self._host_keys)
         self.calls += 1
         return draw
