@@ -13,7 +13,8 @@ one thread, recording ||grad Phi||, Phi, ||y - y*|| and ||z - z*|| every 100 ste
 ``--check`` first runs both for 200 steps on 8 runs and prints the largest difference of the iterates
 (ndtri and AS241 differ by an ulp or two, so the trajectories agree to rounding, not bit for bit).
 Each repetition times ubo, then JAX, on the same number of steps; the table gives medians over repetitions
-of run-iterations per second and of the per-repetition ratio.
+of run-iterations per second and of the per-repetition ratio, in wall-clock time and in process CPU time
+(the steadier one on a shared machine; it would also show JAX using more than one thread).
 """
 
 from __future__ import annotations
@@ -178,26 +179,30 @@ def main() -> None:
             print(f"- {method}: max |x_ubo - x_jax| after 200 steps, 8 runs, d = 10: {check(method):.2e}")
         print()
     print(f"load average at start: {os.getloadavg()[0]:.2f}\n")
-    print("| method | d | R | steps | ubo run-it/s | JAX run-it/s | ubo / JAX (median of per-rep ratios) | ratios |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| method | d | R | steps | ubo run-it/s | JAX run-it/s | ubo / JAX, wall (median of per-rep ratios) | "
+          "wall ratios | ubo / JAX, CPU time | CPU ratios |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for dim, steps in zip(args.dims, args.steps):
         for method in args.methods:
             problem, keys, block, record, x0 = setup(dim, args.runs, method)
             algo = algorithms.make(method, **HYPER[method])
             jax_run(block, record, keys, x0, 100)  # compile
             algorithms.run(algo, problem, runs=args.runs, steps=10, record_every=100)
-            ours, theirs, ratios = [], [], []
+            ours, theirs, ratios, cpu_ratios = [], [], [], []
             for _ in range(args.reps):
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 algorithms.run(algo, problem, runs=args.runs, steps=steps, record_every=100, progress=False)
                 ours.append(args.runs * steps / (time.perf_counter() - start))
-                start = time.perf_counter()
+                cpu_ours = time.process_time() - cpu
+                start, cpu = time.perf_counter(), time.process_time()
                 jax_run(block, record, keys, x0, steps)
                 theirs.append(args.runs * steps / (time.perf_counter() - start))
                 ratios.append(ours[-1] / theirs[-1])
+                cpu_ratios.append((time.process_time() - cpu) / cpu_ours)
             print(f"| {method} | {dim} | {args.runs} | {steps} | {statistics.median(ours):,.0f} | "
                   f"{statistics.median(theirs):,.0f} | {statistics.median(ratios):.2f}x | "
-                  f"{', '.join(f'{r:.2f}' for r in ratios)} |", flush=True)
+                  f"{', '.join(f'{r:.2f}' for r in ratios)} | {statistics.median(cpu_ratios):.2f}x | "
+                  f"{', '.join(f'{r:.2f}' for r in cpu_ratios)} |", flush=True)
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
 
