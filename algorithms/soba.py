@@ -16,6 +16,9 @@ With z <-> -v this is SOBA's sign convention [confirmed against SOBA's updates].
 MA-SOBA: the x step on the updated average m_t (the paper may use the previous one: a one-step index
 difference) and the radius l_f0 / mu.
 Oracle calls per iteration: 1 grad_f, 1 fused hvp+jvp, 1 grad_g (as SLIP).
+Step sizes: constant (``schedule="constant"``, default) or, with ``schedule="inv_sqrt"``, alpha, gamma and nu
+all multiplied by 1/sqrt(t + 1) at iteration t = 0, 1, ...: the decreasing steps of SOBA's analysis
+(Dagreou et al. 2022, Theorem 1), the default of benchopt's benchmark_bilevel.
 Guarantees (bounded smoothness): SOBA O(eps^-4) with mean-square smooth oracles (E||grad Phi||^2);
 MA-SOBA O(eps^-4) without higher-order smoothness. Neither covers (L0, L1)-smoothness.
 
@@ -23,6 +26,7 @@ Hyperparameters:
     alpha     upper SGD step size
     gamma     lower-level SGD step size
     nu        z-SGD step size
+    schedule  "constant" (default) or "inv_sqrt": alpha, gamma, nu times 1/sqrt(t + 1)
     beta      (MA-SOBA) moving-average weight of the old average, in [0, 1)
     z_radius  (MA-SOBA) z-projection radius: "paper" (default: l_f0 / mu from the problem's certified
               constants; none when the problem has none), a number, or inf (no projection)
@@ -47,9 +51,11 @@ class SOBA(Algorithm):
     alpha: float = 1e-2
     gamma: float = 0.1
     nu: float = 0.1
+    schedule: str = "constant"
 
     name: ClassVar[str] = "soba"
     _reals: ClassVar[dict] = {"alpha": POSITIVE, "gamma": POSITIVE, "nu": POSITIVE}
+    _choices: ClassVar[dict] = {"schedule": ("constant", "inv_sqrt")}
 
     def _beta(self) -> float:
         return 0.0
@@ -61,13 +67,14 @@ class SOBA(Algorithm):
         return State(x=x0, y=y0, z=torch.zeros_like(y0), m=torch.zeros_like(x0))
 
     def step(self, oracle, s: State) -> State:
+        decay = 1.0 if self.schedule == "constant" else 1.0 / math.sqrt(s.t + 1)
         gx, gy = oracle.grad_f(s.x, s.y)
         hz, jz = oracle.hvp_jvp(s.x, s.y, s.z)
         h = gx - jz
         m = upper.momentum(s.m, h, self._beta())
-        y = s.y - self.gamma * oracle.grad_g(s.x, s.y)
-        z = z_sgd_step(s.z, hz, gy, self.nu, self._radius(oracle))
-        return State(x=upper.sgd(s.x, m, self.alpha), y=y, z=z, m=m, h=h, t=s.t + 1)
+        y = s.y - decay * self.gamma * oracle.grad_g(s.x, s.y)
+        z = z_sgd_step(s.z, hz, gy, decay * self.nu, self._radius(oracle))
+        return State(x=upper.sgd(s.x, m, decay * self.alpha), y=y, z=z, m=m, h=h, t=s.t + 1)
 
 
 @dataclass(frozen=True)

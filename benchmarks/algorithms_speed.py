@@ -6,16 +6,18 @@ Sections (each printed as a Markdown table):
   1. seconds per 1000 iterations for every method, R in {1, 100, 1000}, d_x = d_y in {10, 100}
      (coupled F3 family, bounded noise sigma = 0.1 on every oracle, record every 100 steps)
   2. batched R = 100 against a Python loop over the 100 runs (same seeds, same numbers)
-  3. share of the step time spent inside the problem's oracle realisations (sample_*) at R = 1000
-  4. the issue's targets: SLIP 1000 runs x 10,000 iterations (d = 10); SOBA on the finite-sum
-     quadratic (n = 1024, minibatch 64) at R = 1000; the full-batch quadratic plus additive noise
-     at d = 100, R = 1000
+  3. share of the step time spent inside the problem's oracle realisations (sample_*) at R = 1000,
+     and inside the counter-based generator (synthetic.rng.Draw) alone
+  4. the issue's targets: a SLIP 1000 runs x 10,000 iterations (d = 10); b SOBA on the finite-sum
+     quadratic (n = 1024, minibatch 64) at R = 1000; c the full-batch quadratic plus additive noise
+     at d = 100, R = 1000; d one run (R = 1) of SLIP, BO-REP and AdamBO at d = 10, ms per iteration
 Timings are wall-clock on one thread (torch.set_num_threads(1)); the machine is shared, so expect noise.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -24,6 +26,7 @@ from ubo import algorithms
 from ubo.synthetic import make_problem
 from ubo.synthetic.problem import BilevelProblem
 from ubo.synthetic.quadratic import Quadratic
+from ubo.synthetic.rng import Draw
 
 HYPER = {  # stable on the coupled family; speed does not depend on the values
     "slip": dict(eta=0.01, gamma=0.1, nu=0.1), "borep": dict(eta=0.01, gamma=0.1, nu=0.1, epochs=0),
@@ -73,13 +76,35 @@ class OracleClock:
         return wrapper
 
 
-def oracle_share(name: str, problem, runs: int, steps: int) -> tuple[float, float]:
+class GeneratorClock(OracleClock):
+    """The same clock on the generator's public draws (patched on the Draw class while in use)."""
+
+    NAMES = ("bits", "uniform", "shaped_normal", "gamma")
+
+    def __enter__(self):
+        self.total, self.depth = 0.0, 0
+        self.saved = {name: getattr(Draw, name) for name in self.NAMES}
+        for name, fn in self.saved.items():
+            setattr(Draw, name, self._timed(fn))
+        return self
+
+    def __init__(self):
+        pass
+
+    def __exit__(self, *exc):
+        for name, fn in self.saved.items():
+            setattr(Draw, name, fn)
+
+
+def oracle_share(name: str, problem, runs: int, steps: int) -> tuple[float, float, float]:
+    """(oracle share, generator share, ms per iteration) of one run of ``steps`` iterations."""
     clock = OracleClock(problem)
     algo = algorithms.make(name, **HYPER[name])
     seconds(algo, problem, runs, 5)
     clock.total = 0.0
-    total = seconds(algo, problem, runs, steps)
-    return clock.total / total, total / steps * 1e3
+    with GeneratorClock() as generator:
+        total = seconds(algo, problem, runs, steps)
+    return clock.total / total, generator.total / total, total / steps * 1e3
 
 
 class FullBatchQuadratic(Quadratic):
@@ -96,12 +121,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer iterations (rougher figures)")
     parser.add_argument("--sections", default="1234", help="which sections to run, e.g. 34")
-    parser.add_argument("--targets", default="abc", help="which targets of section 4: a SLIP, b SOBA finite sum, "
-                        "c full batch")
+    parser.add_argument("--methods", nargs="+", default=None, help="methods of sections 1-3 (default: all)")
+    parser.add_argument("--targets", default="abcd", help="which targets of section 4: a SLIP, b SOBA finite sum, "
+                        "c full batch, d one run")
     args = parser.parse_args()
     torch.set_num_threads(1)
     scale = 0.25 if args.quick else 1.0
-    names = sorted(algorithms.list_algorithms())
+    names = args.methods or sorted(algorithms.list_algorithms())
+    print(f"load average at start: {os.getloadavg()[0]:.2f}\n")
 
     if "1" in args.sections:
         print("## 1. Seconds per 1000 iterations (coupled F3, bounded noise on every oracle)\n")
@@ -131,15 +158,16 @@ def main() -> None:
             print(f"| {name} | {batched:.3f} | {loop:.2f} | {loop / batched:.0f}x |", flush=True)
 
     if "3" in args.sections:
-        print("\n## 3. Share of step time inside the oracles (R = 1000, 200 iterations)\n")
-        print("| method | d=10 share | d=10 ms/iter | d=100 share | d=100 ms/iter |")
-        print("|---|---|---|---|---|")
+        print("\n## 3. Share of step time inside the oracles and the generator (R = 1000, 200 iterations)\n")
+        print("| method | d=10 oracle share | d=10 generator share | d=10 ms/iter | d=100 oracle share "
+              "| d=100 generator share | d=100 ms/iter |")
+        print("|---|---|---|---|---|---|---|")
         steps = max(50, int(200 * scale))
         for name in names:
             cells = []
             for dim in (10, 100):
-                share, ms = oracle_share(name, noisy_coupled(dim), 1000, steps)
-                cells += [f"{100 * share:.0f}%", f"{ms:.2f}"]
+                share, generator, ms = oracle_share(name, noisy_coupled(dim), 1000, steps)
+                cells += [f"{100 * share:.0f}%", f"{100 * generator:.0f}%", f"{ms:.2f}"]
             print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
     if "4" in args.sections:
@@ -156,7 +184,7 @@ def main() -> None:
         cpu_exact = (time.process_time() - cpu) * 10_000 / steps
         print(f"- SLIP, 1000 runs x 10,000 iterations, d = 10, record every 100: {total:.1f} s wall "
               f"({cpu_noisy:.1f} s CPU) with bounded noise on every oracle, {exact:.1f} s wall ({cpu_exact:.1f} s CPU) "
-              f"with exact oracles (target < 20 s)")
+              f"with exact oracles (target <= 5 s; BO-REP and AdamBO within 2x of SLIP: section 1)")
     soba = algorithms.make("soba", **HYPER["soba"])
     if "4" in args.sections and "b" in args.targets:
         peer = {10: 0.05e-3, 100: 3e-3}
@@ -177,6 +205,16 @@ def main() -> None:
         per_exact = per_1000(soba, exact, 1000, steps)
         print(f"- SOBA, full-batch quadratic + additive Gaussian noise, d = 100, R = 1000: {per_iter:.2f} ms per "
               f"iteration for all runs ({per_exact:.2f} ms without the noise; hand-written vmapped JAX loop: 4.3 ms)")
+    if "4" in args.sections and "d" in args.targets:
+        problem = noisy_coupled(10)
+        steps = 2000 if not args.quick else 500
+        for name in ("slip", "borep", "adambo"):
+            cpu = time.process_time()
+            ms = per_1000(algorithms.make(name, **HYPER[name]), problem, 1, steps)
+            cpu_ms = (time.process_time() - cpu) / (steps + 5) * 1e3
+            print(f"- {name}, one run (R = 1), d = 10, bounded noise: {ms:.3f} ms per iteration wall "
+                  f"({cpu_ms:.3f} ms CPU; target <= 0.2 ms)")
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

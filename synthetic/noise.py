@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import torch
 
+from ubo.synthetic import fused_rng
 from ubo.synthetic.rng import Draw
 
 LAWS = ("none", "bounded", "gaussian", "student_t")
+_SHAPES = {"bounded": fused_rng.BOUNDED, "gaussian": fused_rng.GAUSSIAN}
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,11 @@ class NoiseLaw:
         if self.law == "none" or self.sigma == 0:
             zero = torch.zeros(draw.keys.shape[0], total, dtype=draw.dtype, device=draw.keys.device)
             return list(zero.split(dims, dim=1))
+        if self.law in _SHAPES:  # one fused draw: normals and their shaping
+            out = draw.shaped_normal(dims, sub, _SHAPES[self.law], self.sigma, scale)
+            return [out] if len(dims) == 1 else list(out.split_with_sizes(list(dims), 1))
         parts = draw.normal(total, sub).split(dims, dim=1)
         row = 1.0 if scale is None else scale[:, None]
-        if self.law == "bounded":
-            return [z * (row * self.sigma / z.norm(dim=1, keepdim=True)) for z in parts]
-        if self.law == "gaussian":
-            return [z * (row * (self.sigma / math.sqrt(z.shape[1]))) for z in parts]
         # student_t: a normal over sqrt(chi2 / nu), chi2 = 2 Gamma(nu / 2)
         chi2 = (2.0 * draw.gamma(self.nu / 2.0, total, sub + 1)).split(dims, dim=1)
         return [z * (self.sigma * math.sqrt((self.nu - 2.0) / (self.nu * z.shape[1]))) / torch.sqrt(c / self.nu) * row

@@ -60,6 +60,7 @@ class Oracle:
         self.rng = CounterRNG(seed, self.run_ids, problem.dtype)
         # stored kind-major so that counting one kind touches one contiguous row
         self._by_kind = torch.zeros(len(KINDS), self.runs, dtype=torch.int64, device=problem.device)
+        self._rows = self._by_kind.unbind(0)  # one view per kind, made once
         self.active = torch.ones(self.runs, dtype=torch.bool, device=problem.device)
         self._tape: list | None = None      # (call name, Draw) recorded inside ``recording``
         self._replay: list | None = None    # what ``replaying`` still has to hand out
@@ -68,7 +69,7 @@ class Oracle:
 
     def _count(self, *kinds: str) -> None:
         for kind in kinds:
-            self._by_kind[_INDEX[kind]] += self.active
+            self._rows[_INDEX[kind]].add_(self.active)
         if self.on_call is not None:
             self.on_call()
 

@@ -4,20 +4,33 @@ Every number is a pure function of (seed, run id, call counter, sub-stream, elem
 
     u = mix64(base(seed, r, call, sub) + (j + 1) * GOLDEN)  ->  53-bit uniform in (0, 1)
 
-with ``mix64`` the SplitMix64 finaliser (Steele, Lea, Flood 2014). Nothing depends on the
+with ``mix64`` the SplitMix64 finaliser (Steele, Lea, Flood 2014). Normals invert the lower tail of
+the same 53 bits k = bits >> 11 with Wichura's AS241 (Applied Statistics 37(3), 1988):
+
+    m = min(k, 2^53 - 1 - k),   z = -/+ Phi^-1((m + 1/2) / 2^53)   (minus when k < 2^52)
+
+(an exactly symmetric law, |z| <= 8.3). Nothing depends on the
 batch size or on which other runs share the batch, so a batched run of R seeds reproduces
 R separate runs bit for bit, and rejection samplers stay exact: attempt k of element j
 reads its own sub-stream, however many attempts the other elements need.
 
-All arithmetic is int64 with two's-complement wrap-around (checked against a NumPy uint64
-reference in the tests), so it runs unchanged on CPU and GPU.
+Two backends compute the same definitions. On CPU in float64, when numba is installed, each draw is
+one fused kernel (synthetic.fused_rng: hash, inversion and noise shaping in one pass). Otherwise torch
+operations in int64 with two's-complement wrap-around (checked against a NumPy uint64 reference in
+the tests) run unchanged on CPU and GPU. Bits and uniforms agree bit for bit across the backends;
+normals agree to within an ulp or two (the libraries' log), and within one backend every guarantee
+above holds bit for bit. ``set_backend("torch")`` or UBO_RNG_BACKEND=torch forces the torch path.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
+import numpy as np
 import torch
+
+from ubo.synthetic import fused_rng
 
 _MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -82,32 +95,122 @@ def _offsets(n: int, device: torch.device) -> torch.Tensor:
     return _OFFSET_CACHE[key]
 
 
+_BACKENDS = ("numba", "torch")
+_backend = "numba" if fused_rng.AVAILABLE and os.environ.get("UBO_RNG_BACKEND", "numba") != "torch" else "torch"
+
+
+def set_backend(name: str) -> str:
+    """Select the generator's backend ("numba" or "torch"); returns the previous one."""
+    global _backend
+    if name not in _BACKENDS:
+        raise ValueError(f"backend must be one of {_BACKENDS}, got {name!r}")
+    if name == "numba" and not fused_rng.AVAILABLE:
+        raise ValueError("backend 'numba' needs the numba package (pip install numba)")
+    previous, _backend = _backend, name
+    return previous
+
+
+def get_backend() -> str:
+    return _backend
+
+
+def _horner(coefficients, r: torch.Tensor) -> torch.Tensor:
+    """The polynomial of fused_rng._horner8, each product and sum rounded on its own (no FMA)."""
+    acc = torch.full_like(r, coefficients[7])
+    for c in coefficients[6::-1]:
+        acc.mul_(r).add_(c)
+    return acc
+
+
+def ppnd16(p: torch.Tensor) -> torch.Tensor:
+    """AS241 on a tensor of p in (0, 1/2]: the same operations as fused_rng.ppnd16 on that range."""
+    F = fused_rng
+    q = p - 0.5
+    r = F.CONST1 - q * q
+    central = q * _horner(F.A, r) / _horner(F.B, r)
+    r = torch.sqrt(-torch.log(p))
+    near = r - F.CONST2
+    far = r - F.SPLIT2
+    tail = torch.where(r <= F.SPLIT2, _horner(F.C, near) / _horner(F.D, near), _horner(F.E, far) / _horner(F.F, far))
+    return torch.where(q.abs() <= F.SPLIT1, central, -tail)
+
+
+def normals_from_bits(b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The standard normals of int64 random bits (module docstring), as torch operations."""
+    k = _shr(b, 11)
+    upper = k >= 1 << 52
+    m = torch.where(upper, ((1 << 53) - 1) - k, k)
+    z = ppnd16(m.to(torch.float64).mul_(2.0**-53).add_(2.0**-54))
+    return torch.where(upper, -z, z).to(dtype)
+
+
+_BOUNDS: dict = {}  # part widths -> part boundaries, for the fused kernel
+_NO_SCALE = np.empty(0)  # no row scale (the kernel reads 1)
+
+
 class Draw:
     """The random numbers of one oracle call: independent sub-streams per purpose."""
 
-    def __init__(self, keys: torch.Tensor, call: int, dtype: torch.dtype):
+    def __init__(self, keys: torch.Tensor, call: int, dtype: torch.dtype, host_keys: np.ndarray | None = None):
         self.keys = keys
         self.call = call
         self.dtype = dtype
+        if host_keys is None and keys.device.type == "cpu" and dtype == torch.float64:
+            host_keys = keys.numpy().view(np.uint64)
+        self._host_keys = host_keys  # the keys as a NumPy uint64 view when the fused kernels apply
+
+    def _salt(self, sub: int) -> int:
+        return mix64_int(self.call * 0x2545F4914F6CDD1D + sub * 0x632BE59BD9B4E019 + 1)
+
+    def _fused(self) -> bool:
+        return _backend == "numba" and self._host_keys is not None
+
+    def _np_args(self, sub: int) -> tuple:
+        return self._host_keys, np.uint64(self._salt(sub) & _MASK64)
 
     def bits(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) int64 of 64 random bits each, for sub-stream ``sub``."""
-        salt = mix64_int(self.call * 0x2545F4914F6CDD1D + sub * 0x632BE59BD9B4E019 + 1)
-        base = mix64(self.keys ^ salt)
+        if self._fused():
+            return torch.from_numpy(fused_rng.bits(*self._np_args(sub), n).view(np.int64))
+        base = mix64(self.keys ^ self._salt(sub))
         return _mix64_(base[:, None] + _offsets(n, self.keys.device)[None, :])
 
     def uniform(self, n: int, sub: int = 0) -> torch.Tensor:
-        """(R, n) uniforms in the open interval (0, 1): (top 53 bits + 1/2) / 2^53."""
+        """(R, n) uniforms (top 53 bits + 1/2) / 2^53, in (0, 1) up to the rounding of the top one to 1."""
+        if self._fused():
+            return torch.from_numpy(fused_rng.uniforms(*self._np_args(sub), n))
         u = _shr(self.bits(n, sub), 11).to(self.dtype)
         return u.mul_(2.0**-53).add_(2.0**-54)
 
     def normal(self, n: int, sub: int = 0) -> torch.Tensor:
-        """(R, n) standard normals by inversion: sqrt(2) erfinv(2u - 1).
+        """(R, n) standard normals by inversion of the lower tail with AS241 (module docstring)."""
+        return self.shaped_normal((n,), sub)
 
-        2u - 1 is exact in float64 for the 53-bit uniforms, and torch's erfinv runs the same scalar
-        code whatever the tensor size, so the result is batch-invariant bit for bit; |z| <= 8.3.
-        """
-        return torch.erfinv(self.uniform(n, sub).mul_(2.0).sub_(1.0)).mul_(math.sqrt(2.0))
+    def shaped_normal(self, dims: tuple[int, ...], sub: int = 0, mode: int = fused_rng.RAW,
+                      sigma: float = 1.0, scale: torch.Tensor | None = None) -> torch.Tensor:
+        """(R, sum(dims)) normals, each part of width dims[k] shaped by ``mode`` (fused_rng.RAW, BOUNDED,
+        GAUSSIAN): bounded z * (scale sigma / ||z||), gaussian z * (scale sigma / sqrt(d)); scale (R,) or None."""
+        total = sum(dims)
+        if self._fused():
+            dims = tuple(dims)
+            bounds = _BOUNDS.get(dims)
+            if bounds is None:
+                bounds = _BOUNDS[dims] = np.cumsum((0,) + dims)
+            rows = _NO_SCALE if scale is None else scale.detach().numpy()
+            return torch.from_numpy(fused_rng.shaped_normals(*self._np_args(sub), total, mode, bounds,
+                                                             float(sigma), rows))
+        base = mix64(self.keys ^ self._salt(sub))
+        z = normals_from_bits(_mix64_(base[:, None] + _offsets(total, self.keys.device)[None, :]), self.dtype)
+        if mode == fused_rng.RAW:
+            return z
+        row = 1.0 if scale is None else scale[:, None]
+        parts = []
+        for part in z.split(dims, dim=1):
+            if mode == fused_rng.BOUNDED:
+                parts.append(part * (row * sigma / part.norm(dim=1, keepdim=True)))
+            else:
+                parts.append(part * (row * (sigma / math.sqrt(part.shape[1]))))
+        return torch.cat(parts, dim=1)
 
     def integers(self, high: int, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) integers uniform on {0, ..., high - 1} (with replacement)."""
@@ -146,8 +249,9 @@ class CounterRNG:
         self.keys = run_keys(seed, run_ids)
         self.dtype = dtype
         self.calls = 0
+        self._host_keys = Draw(self.keys, 0, dtype)._host_keys
 
     def next(self) -> Draw:
-        draw = Draw(self.keys, self.calls, self.dtype)
+        draw = Draw(self.keys, self.calls, self.dtype, self._host_keys)
         self.calls += 1
         return draw

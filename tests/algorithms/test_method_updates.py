@@ -180,6 +180,19 @@ def test_soba_and_ma_soba_steps():
     close(new.z, z * torch.clamp(0.5 / z.norm(dim=1, keepdim=True), max=1.0))
 
 
+def test_soba_inv_sqrt_schedule_scales_every_step_size():
+    """At t = 3 every step size is divided by sqrt(4) = 2; t = 0 is the constant step."""
+    a = algorithms.SOBA(alpha=0.1, gamma=0.2, nu=0.3, schedule="inv_sqrt")
+    close(one_step(a, State(x=X, y=Y, z=Z, m=M, t=0)).x, X - 0.1 * (fx(X, Y) - jvp(Z)))
+    new = one_step(a, State(x=X, y=Y, z=Z, m=M, t=3))
+    close(new.x, X - 0.05 * (fx(X, Y) - jvp(Z)))
+    close(new.y, Y - 0.1 * gy(X, Y))
+    close(new.z, Z - 0.15 * (hvp(Z) - fy(X, Y)))
+    assert new.t == 4
+    with pytest.raises(ValueError, match="schedule"):
+        algorithms.SOBA(schedule="1/t")
+
+
 def test_f2sa_step():
     a = algorithms.F2SA(alpha=0.1, gamma=0.2, lam0=2.0, lam_step=0.5)
     new = one_step(a, State(x=X, y=Y, aux={"lower": Z}, t=2))
