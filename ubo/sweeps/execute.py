@@ -98,7 +98,10 @@ def run_sweep(spec: SweepSpec, store, backend: str = "local", workers: int = 1, 
 
 
 def _pool(todo, store, root, workers, threads, cell_progress, bar) -> None:
-    context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch's thread pools
+    # Workers fork from a fresh server process that imported ubo once (a fork of this process could inherit
+    # torch's thread pools in a broken state; spawning would import torch once per worker).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ubo.sweeps.execute", "ubo.algorithms", "ubo.synthetic", "ubo.theory.probes"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(run_cell, root, c.key, c.config, threads, cell_progress): c for c in todo}
         for future in as_completed(futures):
