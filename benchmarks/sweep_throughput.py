@@ -41,6 +41,7 @@ def timed(label: str, sweep: SweepSpec, root: Path, rows: list, **kwargs) -> Sto
     seconds = time.perf_counter() - start
     done = int((status.state == "done").sum())
     rows.append((label, len(sweep.cells()), sweep.runs * sweep.steps, seconds, 60 * done / seconds, before, load()))
+    print(rows[-1], flush=True)
     return Store(root)
 
 
@@ -63,6 +64,7 @@ def main() -> None:
         if not args.skip_ray:
             import ray
 
+            os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")   # a loaded machine starts Ray slowly
             start = time.perf_counter()
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             ray_start = time.perf_counter() - start

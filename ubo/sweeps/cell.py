@@ -4,7 +4,8 @@
                                every_step_summary=bool(probes))
 
 A cell whose construction or run raises is a *failed* cell (its error is stored, the sweep goes on);
-a cell with diverged runs is *done*, with the diverged runs flagged per run in its frame.
+a cell with diverged runs is *done*, with the diverged runs flagged per run in its frame; a probe that
+raises leaves the cell done with its trace and the probe's error (verdict "error").
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def apply_probes(names, trace, problem) -> pd.DataFrame:
 
 
 def compute(config: dict, progress: bool | None = False) -> dict:
-    """Run one cell. Returns {"status": "done", "trace", "probes"} or {"status": "failed", "error"}."""
+    """Run one cell: {"status": "done", "trace", "probes"[, "probe_error"]} or {"status": "failed", "error", ...}."""
     from ubo import algorithms
 
     try:
@@ -59,7 +60,12 @@ def compute(config: dict, progress: bool | None = False) -> dict:
         trace = algorithms.run(algo, problem, runs=config["runs"], steps=config["steps"], seed=config["seed"],
                                record_every=config["record_every"], progress=progress,
                                every_step_summary=bool(config["probes"]))
-        table = apply_probes(config["probes"], trace, problem) if config["probes"] else None
     except Exception as err:  # noqa: BLE001 -- a failing cell is recorded, the sweep goes on
         return {"status": "failed", "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()}
-    return {"status": "done", "trace": trace, "probes": table}
+    outcome = {"status": "done", "trace": trace, "probes": None}
+    if config["probes"]:
+        try:
+            outcome["probes"] = apply_probes(config["probes"], trace, problem)
+        except Exception as err:  # noqa: BLE001 -- the run is kept; the probes' error is stored with it
+            outcome["probe_error"] = f"{type(err).__name__}: {err}"
+    return outcome

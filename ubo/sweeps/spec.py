@@ -15,11 +15,11 @@ the ubo version, so a cell computed once is found again whatever the spec it cam
 Example (examples/sweep_slip_noise.toml)::
 
     name = "slip-noise"
-    runs = 32
-    steps = 200
+    runs = 16
+    steps = 100
     record_every = 10
     seeds = [0]
-    probes = ["stationarity"]
+    probes = ["stationarity", "tracking"]
 
     [[problems]]
     name = "coupled"
@@ -28,10 +28,16 @@ Example (examples/sweep_slip_noise.toml)::
     [[noises]]
     noise = ["bounded", "student_t"]
     sigma_f = 0.1
+    sigma_g1 = 0.1
+    sigma_g2 = 0.1
 
     [[algorithms]]
     name = "slip"
-    hyper = { eta = [0.003, 0.01], gamma = 0.1, nu = 0.1 }
+    hyper = { eta = [0.003, 0.01], beta = 0.9, gamma = 0.1, nu = 0.1 }
+
+    [[algorithms]]
+    name = "soba"
+    hyper = { alpha = 0.003, gamma = 0.1, nu = 0.1 }
 """
 
 from __future__ import annotations

@@ -127,6 +127,8 @@ class Store:
                 probes["holds"] = probes["holds"].astype("boolean")
                 pq.write_table(pa.Table.from_pandas(probes, preserve_index=False), tmp / "probes.parquet")
                 result["verdict"] = verdict(probes)
+            if "probe_error" in outcome:
+                result.update(verdict="error", probe_error=outcome["probe_error"])
             target = self.root / "cells" / cell.key
         else:
             result.update(error=outcome["error"], traceback=outcome["traceback"])
@@ -181,7 +183,7 @@ class Store:
                 row.update({f"problem.{k}": v for k, v in config["problem"]["params"].items()})
                 for group in ("hyper", "theory"):
                     row.update({f"{group}.{k}": v for k, v in config["algorithm"].get(group, {}).items()})
-                row.update({k: result.get(k) for k in ("n_diverged", "wall_time", "verdict", "error")})
+                row.update({k: result.get(k) for k in ("n_diverged", "wall_time", "verdict", "error", "probe_error")})
                 row["label"] = result["label"]
                 rows.append(row)
         return pd.DataFrame(rows)
@@ -200,7 +202,7 @@ class Store:
         if frame.empty:
             return frame
         cells = self.cells()
-        return frame.merge(cells[cells.state == "done"].drop(columns=["state", "error"]), on="cell", how="left")
+        return frame.merge(cells[cells.state == "done"].drop(columns=["state", "error", "probe_error"], errors="ignore"), on="cell", how="left")
 
     def probes(self, keys=None) -> pd.DataFrame:
         """Every probe row of every finished cell (cells that applied probes)."""
