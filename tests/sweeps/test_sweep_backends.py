@@ -1,7 +1,5 @@
 """The same cells on every backend: in-process, two local worker processes, a local Ray instance: same bits."""
 
-import os
-
 import pytest
 
 from ubo.sweeps import Store, run_sweep
@@ -24,9 +22,9 @@ def test_two_local_workers_equal_one_process(in_process, tmp_path):
     assert differences(Store(tmp_path), in_process) == []
 
 
-def test_local_ray_instance_equals_the_local_backend(in_process, tmp_path):
+def test_local_ray_instance_equals_the_local_backend(in_process, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray", reason="the Ray test needs the 'ray' extra (pip install 'ubo-bilevel[ray]')")
-    os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")   # a loaded CI machine starts Ray slowly
+    monkeypatch.setenv("RAY_raylet_start_wait_time_s", "300")    # a loaded CI machine starts Ray slowly
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         status = run_sweep(tiny_spec(**SPEC), tmp_path, backend="ray", progress=False)

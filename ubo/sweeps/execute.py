@@ -117,22 +117,27 @@ def _ray(todo, root, workers, threads, address, cell_progress, bar) -> None:
         import ray
     except ImportError:
         raise ValueError("backend='ray' needs Ray: pip install 'ubo-bilevel[ray]'") from None
-    if not ray.is_initialized():
+    started = not ray.is_initialized()
+    if started:
         if address:
             ray.init(address=address)
         else:
             ray.init(num_cpus=workers, include_dashboard=False)
-    task = ray.remote(num_cpus=1)(run_cell)
-    refs = {task.remote(root, c.key, c.config, threads, cell_progress): c for c in todo}
-    waiting = list(refs)
-    store = Store(root)
-    while waiting:
-        done, waiting = ray.wait(waiting, num_returns=1)
-        try:
-            ray.get(done[0])
-        except Exception as err:  # noqa: BLE001 -- a task whose worker died
-            _record_crash(store, refs[done[0]], err)
-        bar.update()
+    try:
+        task = ray.remote(num_cpus=1)(run_cell)
+        refs = {task.remote(root, c.key, c.config, threads, cell_progress): c for c in todo}
+        waiting = list(refs)
+        store = Store(root)
+        while waiting:
+            done, waiting = ray.wait(waiting, num_returns=1)
+            try:
+                ray.get(done[0])
+            except Exception as err:  # noqa: BLE001 -- a task whose worker died
+                _record_crash(store, refs[done[0]], err)
+            bar.update()
+    finally:
+        if started:  # leave a Ray the caller had initialised as it was
+            ray.shutdown()
 
 
 def _record_crash(store: Store, cell: Cell, err: Exception) -> None:
