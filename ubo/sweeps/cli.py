@@ -12,7 +12,7 @@ def add_sweep_parser(sub) -> None:
     p.add_argument("--store", help="the result store (default: ubo-sweeps/NAME, NAME = the spec's name)")
     p.add_argument("--backend", choices=("local", "ray"), default="local")
     p.add_argument("--workers", type=int, default=1, help="local worker processes or local Ray CPUs (default 1)")
-    p.add_argument("--threads", type=int, help="torch threads per worker (default: cores // workers)")
+    p.add_argument("--threads", type=int, help="torch threads per worker (default: cores // workers; 1 per Ray task)")
     p.add_argument("--ray-address", help="an existing Ray cluster (ray.init(address=...)); default: a local one")
     p.add_argument("--retry-failed", action="store_true", help="recompute cells stored as failed")
     p.add_argument("--status", action="store_true", help="say what is done, running, failed and missing; compute nothing")

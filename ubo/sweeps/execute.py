@@ -3,8 +3,9 @@
     run_sweep(spec, store, backend="local", workers=1)      # cached: finished cells are skipped
 
 Every backend runs the same function on each missing cell (``run_cell``: mark running, compute,
-write whole, rename into place), so the store's content does not depend on the backend. Workers
-set torch's thread count (default: cores // workers) so that they do not oversubscribe the cores.
+write whole, rename into place), so at one thread count the store's bits do not depend on the backend.
+Workers set torch's thread count (default: cores // workers locally, 1 per Ray task, which reserves one
+CPU) so that they do not oversubscribe the cores.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def _check(backend: str, workers: int, threads: int | None) -> int:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    if threads is None:
-        return max(1, (os.cpu_count() or 1) // workers)
+    if threads is None:  # a Ray task reserves one CPU of whatever node runs it
+        return 1 if backend == "ray" else max(1, (os.cpu_count() or 1) // workers)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be an integer >= 1 or None (cores // workers), got {threads!r}")
     return threads
