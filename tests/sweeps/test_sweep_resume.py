@@ -1,6 +1,7 @@
 """Kill a sweep with SIGKILL mid-way, resume it, and find the store of an uninterrupted sweep, bit for bit."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,15 +57,13 @@ def reference(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def killed(tmp_path_factory):
-    """A store left by a sweep killed mid-way (copied afresh for each test)."""
+    """A store left by a sweep killed mid-way, and how many cells it had finished (each test copies it)."""
     root = tmp_path_factory.mktemp("killed")
     finished = kill_mid_sweep(root)
     return root, finished
 
 
 def _copy(src: Path, dst: Path) -> Path:
-    import shutil
-
     shutil.copytree(src, dst)
     return dst
 

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -87,7 +88,7 @@ class NonAtomicStore(Store):
         target.mkdir()
         (target / "config.json").write_text("{}")
         trace = outcome["trace"]
-        pq.write_table(__import__("pyarrow").Table.from_pandas(trace.to_frame()), target / "frame.parquet")
+        pq.write_table(pa.Table.from_pandas(trace.to_frame()), target / "frame.parquet")
         return True
 
 
@@ -148,7 +149,16 @@ def test_differences_sees_one_ulp(tmp_path):
     path = b.root / "cells" / key / "frame.parquet"
     frame = pq.read_table(path).to_pandas()
     frame.loc[5, "phi"] = np.nextafter(frame.loc[5, "phi"], np.inf)   # planted: one value one ulp off
-    pq.write_table(__import__("pyarrow").Table.from_pandas(frame, preserve_index=False), path)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
     assert differences(a, b) == [f"cells/{key}/frame.parquet differs"]
     (b.root / "cells" / b.keys()[1]).rename(b.root / "tmp" / "gone")
     assert any("only in" in d for d in differences(a, b))
+
+
+def test_theory_cells_use_the_papers_parameter_choice():
+    from ubo.sweeps.cell import build_algorithm
+
+    problem = make_problem("coupled", dim_x=3, dim_y=3)
+    built = build_algorithm({"name": "slip", "theory": {"eps": 0.5, "delta": 0.2}}, problem)
+    assert built == algorithms.get("slip").from_theory(problem.constants, eps=0.5, delta=0.2)
+    assert build_algorithm({"name": "slip", "hyper": {"eta": 0.02}}, problem) == algorithms.make("slip", eta=0.02)
