@@ -64,9 +64,10 @@ def main() -> None:
         if not args.skip_ray:
             import ray
 
-            os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")   # a loaded machine starts Ray slowly
+            from ubo.sweeps.execute import start_local_ray
+
             start = time.perf_counter()
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            start_local_ray(2, log_to_driver=False)
             ray_start = time.perf_counter() - start
             ray_store = timed("Ray, local instance, 2 CPUs", small, tmp / "ray", rows, backend="ray", workers=2)
             ray.shutdown()

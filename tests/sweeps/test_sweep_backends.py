@@ -4,6 +4,7 @@ import pytest
 
 from ubo.sweeps import Store, run_sweep
 from ubo.sweeps.compare import differences
+from ubo.sweeps.execute import start_local_ray
 from sweep_helpers import tiny_spec
 
 SPEC = dict(name="backends", etas=(0.01, 0.02), steps=20, probes=("stationarity",))   # 4 cells
@@ -22,10 +23,9 @@ def test_two_local_workers_equal_one_process(in_process, tmp_path):
     assert differences(Store(tmp_path), in_process) == []
 
 
-def test_local_ray_instance_equals_the_local_backend(in_process, tmp_path, monkeypatch):
+def test_local_ray_instance_equals_the_local_backend(in_process, tmp_path):
     ray = pytest.importorskip("ray", reason="the Ray test needs the 'ray' extra (pip install 'ubo-bilevel[ray]')")
-    monkeypatch.setenv("RAY_raylet_start_wait_time_s", "300")    # a loaded CI machine starts Ray slowly
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    start_local_ray(2, log_to_driver=False, configure_logging=False)
     try:
         status = run_sweep(tiny_spec(**SPEC), tmp_path, backend="ray", progress=False)
     finally:

@@ -47,10 +47,9 @@ def test_missing_spec_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_example_spec_end_to_end_on_both_backends(tmp_path, monkeypatch):
+def test_example_spec_end_to_end_on_both_backends(tmp_path):
     """The example spec through the command line, 2 local workers and a local Ray instance: same bits."""
     pytest.importorskip("ray")
-    monkeypatch.setenv("RAY_raylet_start_wait_time_s", "300")
     local, ray_store = tmp_path / "local", tmp_path / "ray"
     assert main(["sweep", str(EXAMPLE), "--store", str(local), "--workers", "2"]) == 0
     assert main(["sweep", str(EXAMPLE), "--store", str(ray_store), "--backend", "ray", "--workers", "2"]) == 0

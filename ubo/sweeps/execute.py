@@ -123,7 +123,7 @@ def _ray(todo, root, workers, threads, address, cell_progress, bar) -> None:
         if address:
             ray.init(address=address)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False)
+            start_local_ray(workers)
     try:
         task = ray.remote(num_cpus=1)(run_cell)
         refs = {task.remote(root, c.key, c.config, threads, cell_progress): c for c in todo}
@@ -139,6 +139,21 @@ def _ray(todo, root, workers, threads, address, cell_progress, bar) -> None:
     finally:
         if started:  # leave a Ray the caller had initialised as it was
             ray.shutdown()
+
+
+def start_local_ray(num_cpus: int, attempts: int = 3, **options) -> None:
+    """ray.init of a local instance (no dashboard), retried: on an overloaded machine the raylet can miss
+    Ray's fixed 30 s registration window ("The current node timed out during startup")."""
+    import ray
+
+    for attempt in range(attempts):
+        try:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, **options)
+            return
+        except Exception as err:  # noqa: BLE001 -- Ray raises a bare Exception on a start-up timeout
+            ray.shutdown()
+            if "timed out during startup" not in str(err) or attempt == attempts - 1:
+                raise
 
 
 def _record_crash(store: Store, cell: Cell, err: Exception) -> None:
