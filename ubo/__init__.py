@@ -6,6 +6,7 @@ Subpackages (each folder of the repository installs as one of them)::
     ubo.algorithms  BO-REP, SLIP, AdamBO and baselines: make, list_algorithms, run -> Trace
     ubo.theory      Phi's (L0, L1) lemma, parameter choices, bounds, probes, ``ubo validate``
     ubo.tasks       realistic RNN text tasks: make_task, list_tasks
+    ubo.sweeps      cached, resumable sweeps over grids and seeds (``ubo sweep``), local or on Ray
 
 The everyday entry points are attributes of ``ubo`` itself (imported on first use, so ``import ubo``
 stays cheap): ``ubo.make_problem``, ``ubo.list_problems``, ``ubo.make`` (an algorithm),
@@ -18,7 +19,7 @@ import importlib
 
 __version__ = "0.2.0"
 
-_SUBPACKAGES = ("algorithms", "synthetic", "theory", "tasks")
+_SUBPACKAGES = ("algorithms", "synthetic", "theory", "tasks", "sweeps")
 _ENTRY_POINTS = {
     "make_problem": "ubo.synthetic",
     "list_problems": "ubo.synthetic",
