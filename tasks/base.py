@@ -8,7 +8,7 @@ f, g by construction.
 
 Derivatives are autograd on the loss summed over runs: run r's parameters only touch run r's
 loss, so the Hessian of the sum is block diagonal and one double backward returns all R
-per-run products (theory-probes.md section 4.4). The Hessian- and Jacobian-vector products come
+per-run products. The Hessian- and Jacobian-vector products come
 from ONE vector-Jacobian product of grad_y G:  d/d(x, y) <grad_y G(x, y; zeta), v> =
 (grad2_xy G v, grad2_yy G v). Second-order forward passes run under
 ``torch.backends.cudnn.flags(enabled=False)`` (double backward through cuDNN RNNs is not

@@ -92,7 +92,8 @@ class DeepAUC(TextBilevelTask):
         shapes.update({"score": (H + 1,), "centres": (2,)})
         self.spec = ParamSpec(shapes)
         scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H), "score": 1.0 / np.sqrt(H)}
-        self._x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
+        x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
+        self._x0 = self._centred(x0)
         self.dim_x, self.dim_y = self.spec.dim, 1
         q = 2 * self.p * (1 - self.p)
         self.constants = Constants(L_x0=None, L_x1=None, L_y0=None, L_y1=None, l_f0=None, mu=q, l_g1=q, l_g2=None)
@@ -100,6 +101,23 @@ class DeepAUC(TextBilevelTask):
     @property
     def x0(self):
         return self._x0
+
+    def _centred(self, x0: torch.Tensor) -> torch.Tensor:
+        """x0 with the centres (s_a, s_b) set to the mean training score of each class at x0.
+
+        With centres at 0 the square terms pull every score towards 0 and the sigmoid saturates: a
+        degenerate attractor where all scores are equal, Phi = p(1 - p) m^2 sits below Phi(x0) and the
+        AUC is meaningless (measured: 2 of 3 SLIP runs on SMS spam). Starting at the class means makes
+        the square terms vanish at x0 (LibAUC's AUC-M starts a, b at zero after a CE pre-training,
+        where the scores are already spread)."""
+        idx, _ = self.full_batch("lower", 1)
+        with torch.no_grad():
+            h = self.scores(x0.unsqueeze(0), "lower", idx)[0]
+        c = self.pools["lower"].labels.bool()
+        x0 = x0.clone()
+        a, b = self.spec.offsets["centres"]
+        x0[a:b] = torch.stack((h[c].mean(), h[~c].mean()))
+        return x0
 
     def scores(self, x, pool, idx):
         prm = self.spec.unflatten(x)
@@ -142,9 +160,18 @@ class DeepAUC(TextBilevelTask):
         self._need_ground_truth()
         return super().z_star(x)
 
+    def collapsed(self, scores: torch.Tensor) -> torch.Tensor:
+        """(R,) bool: the scores of a run have collapsed to one value (spread below COLLAPSE_SPREAD).
+
+        In the collapse, sigmoid scores saturate together near 0 or 1, Phi settles at p(1 - p) m^2 and
+        the AUC left is a tie-breaking artefact; a run flagged here has not learnt a ranking."""
+        return scores.std(dim=1) < self.COLLAPSE_SPREAD
+
+    COLLAPSE_SPREAD = 1e-2
+
     def metrics(self, x, y, chunk: int = 1024):
         """Upper loss on the fixed evaluation subset (whole pool at small sizes), test AUC and accuracy,
-        hypergradient-norm estimate."""
+        hypergradient-norm estimate, score spread (std of test scores) and the collapse flag (1.0 = collapsed)."""
         n = len(self.pools["test"])
         with torch.no_grad():
             h = torch.cat([self.scores(x, "test", torch.arange(a, min(a + chunk, n), device=self.device)
@@ -153,4 +180,5 @@ class DeepAUC(TextBilevelTask):
         labels = self.pools["test"].labels
         return {"upper_loss": upper, "test_auc": auc(h, labels),
                 "test_accuracy": ((h > 0.5).long() == labels).to(self.dtype).mean(1),
-                "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1)}
+                "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1),
+                "score_spread": h.std(dim=1), "collapsed": self.collapsed(h).to(self.dtype)}

@@ -8,8 +8,9 @@
 A task picks a training domain uniformly and draws ``shots`` support (resp. query) examples per
 label from it, as BO-REP's released code does with the Amazon multi-domain data (k_spt = k_qry =
 20, balanced); ``tasks`` tasks form one oracle call. Support and query come from disjoint
-pools of each domain. The held-out domain gives the test accuracy (the shared head and encoder
-transfer to it without fine-tuning).
+pools of each domain. The held-out domain is split in two halves: 'select' (for choosing
+hyperparameters) and 'test' (the reported accuracy); the shared head and encoder transfer to it
+without fine-tuning.
 
 Data: 'real' = the five offline sentiment domains (VADER tweets, movie, NYT snippets and
 Rotten Tomatoes for training, VADER Amazon snippets held out); 'grammar' = the negation grammar
@@ -19,7 +20,7 @@ Assumptions: the lower level meets the papers' A2 (g(x, .) mu-strongly convex an
 ||grad2_yy g|| <= (H + 1)/2 + mu since tanh features are bounded). The upper level is the RNN
 loss: its (L0, L1) constants are not certified (measure them with tasks.smoothness). The
 released code's head is a 3-layer MLP with an unsquared norm penalty, which is not strongly
-convex (papers.md section 7, item 7); this task departs from it on purpose.
+convex (BO-REP's released meta-learning code); this task departs from it on purpose.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class HyperRepresentation(LinearHeadTask):
         self.vocab = Vocabulary([t for t, _ in support + query], min_count=p["min_count"])
         self.pools = {"lower": encode(self.vocab, support, p["max_len"], self.device),
                       "upper": encode(self.vocab, query, p["max_len"], self.device),
-                      "test": encode(self.vocab, test, p["max_len"], self.device)}
+                      **{name: encode(self.vocab, part, p["max_len"], self.device)
+                         for name, part in zip(("select", "test"), split(test, (0.5, 0.5)))}}
         groups = torch.tensor([[2 * d, 2 * d + 1] for d in range(len(train))])
         self.lower_sampler = StratifiedSampler(torch.tensor(strata_s), groups, p["tasks"], p["shots"])
         self.upper_sampler = StratifiedSampler(torch.tensor(strata_q), groups, p["tasks"], p["shots"])

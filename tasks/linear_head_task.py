@@ -91,8 +91,12 @@ class LinearHeadTask(TextBilevelTask):
 
     def metrics(self, x, y):
         """Upper loss on the fixed evaluation subset (the whole upper pool when it holds <= eval_size
-        examples, as at the small sizes), test accuracy, and the hypergradient-norm estimate."""
+        examples, as at the small sizes), test accuracy, the hypergradient-norm estimate, and the
+        accuracy on the 'select' pool (held out for choosing hyperparameters) when the task has one."""
         with torch.no_grad():
             upper = self.upper_loss(x, y, *self.eval_batch("upper", x.shape[0]))
-        return {"upper_loss": upper, "test_accuracy": self.accuracy(x, y),
-                "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1)}
+        out = {"upper_loss": upper, "test_accuracy": self.accuracy(x, y),
+               "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1)}
+        if "select" in self.pools:
+            out["select_accuracy"] = self.accuracy(x, y, "select")
+        return out

@@ -1,6 +1,6 @@
 """Unbounded smoothness on the tasks: does local smoothness grow with the gradient norm?
 
-Two probes (data.md section 6; Zhang, He, Sra, Jadbabaie 2020):
+Two probes of the (L0, L1) condition (Zhang, He, Sra, Jadbabaie, ICLR 2020):
 
 * ``recurrent_scan``: a vanilla tanh RNN on the adding problem with W_hh = s Q (Q orthogonal),
   one run per scale s (batched). L_hat(s) = ||grad f(W + d) - grad f(W)|| / ||d|| for a small

@@ -2,7 +2,7 @@
 
     x = transformer encoder (word embedding, positions, pre-LN blocks, tanh pooler on <cls>),
     y = one shared linear head theta (C, width + 1) with penalty mu/2 ||y||^2 (squared, as in the
-    AdamBO BERT code: the lower level is strongly convex there too, papers.md section 4.4).
+    AdamBO's released BERT/TREC code: the lower level is strongly convex there too).
     g = E_task CE(support) + mu/2 ||y||^2,   f = E_task CE(query)
 
 A task is 2-way: a pair of classes drawn uniformly and ``shots`` support (query) examples per
