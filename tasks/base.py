@@ -62,6 +62,29 @@ class TextBilevelTask(BilevelProblem):
         self.has_ground_truth = bool(ground_truth)
         self.noise = noise_laws("none", 0.0, 0.0, 0.0, 4.0)
 
+    real_data: str = "a real corpus"  # what data='real' reads (stated per task)
+
+    def _resolve(self, size: str, presets: dict, params: dict) -> dict:
+        """The preset of ``size`` updated by params (unknown keys raise ValueError); remembered for repr."""
+        from ubo.tasks.building import resolve
+
+        self.size, self.overrides = size, dict(params)
+        return resolve(self.name, size, presets, params)
+
+    def __repr__(self) -> str:
+        """A call that rebuilds the task: make_task(name, size=..., **the parameters that differ from the preset)."""
+        extra = "".join(f", {k}={v!r}" for k, v in getattr(self, "overrides", {}).items())
+        if self.device.type != "cpu":
+            extra += f", device={str(self.device)!r}"
+        return f"make_task({self.name!r}, size={getattr(self, 'size', 'small')!r}{extra})"
+
+    @property
+    def data_source(self) -> str:
+        """Which data the task was built from: the real corpus or the generated grammar."""
+        if getattr(self, "params", {}).get("data", "real") == "grammar":
+            return "generated negation grammar (tasks.data.grammar; synthetic text, no corpus)"
+        return self.real_data
+
     # ---- to implement ---------------------------------------------------------------
     def lower_loss(self, x, y, idx, weights) -> torch.Tensor:
         """(R,) G(x, y; batch) on the 'lower' pool."""

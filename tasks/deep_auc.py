@@ -28,7 +28,7 @@ from ubo.synthetic.constants import Constants
 from ubo.tasks import encoders
 from ubo.tasks.base import TextBilevelTask
 from ubo.tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_params, dtype_of, encode, generator,
-                            resolve, shuffled, split)
+                                shuffled, split)
 from ubo.tasks.data import Vocabulary, sentiment_grammar, sms_spam
 from ubo.tasks.params import ParamSpec
 from ubo.tasks.sampling import uniform_sampler
@@ -64,11 +64,12 @@ def auc(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 class DeepAUC(TextBilevelTask):
     name = "deep_auc"
+    real_data = "real corpus: SMS spam collection"
     assumptions = ("lower level (dual alpha) 2p(1-p)-strongly convex quadratic (meets A2); alpha >= 0 dropped; "
                    "upper level (L0,L1) constants of the RNN not certified")
 
     def __init__(self, size: str = "small", device="cpu", **params):
-        p = resolve(self.name, size, PRESETS, params)
+        p = self._resolve(size, PRESETS, params)
         check_params(p, {"data": DATA, "encoder": ENCODERS, "pooling": POOLINGS},
                      ("hidden", "embed_dim", "max_len", "batch", "min_count"))
         if p["imratio"] is not None:

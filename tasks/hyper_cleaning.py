@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ubo.synthetic.constants import Constants
-from ubo.tasks.building import check_float, dtype_of, resolve
+from ubo.tasks.building import check_float, dtype_of
 from ubo.tasks.linear_head_task import LinearHeadTask
 from ubo.tasks.sampling import uniform_sampler
 from ubo.tasks.sentiment_data import check_feature_params, fixed_pools, sentiment_splits
@@ -41,11 +41,12 @@ PRESETS = {
 
 class HyperCleaning(LinearHeadTask):
     name = "hyper_cleaning"
+    real_data = "real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the other domains"
     classes = 2
     assumptions = "lower level mu-strongly convex and (F+1)/2+mu smooth in y for every x (meets A2)"
 
     def __init__(self, size: str = "small", device="cpu", **params):
-        p = resolve(self.name, size, PRESETS, params)
+        p = self._resolve(size, PRESETS, params)
         check_feature_params(p)
         self.mu = check_float("mu", p["mu"], 0.0, 1e3)
         noise = check_float("noise", p["noise"], 0.0, 1.0, low_open=False)

@@ -30,7 +30,7 @@ import torch
 from ubo.synthetic.constants import Constants
 from ubo.tasks import encoders
 from ubo.tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_int, check_params, dtype_of, encode,
-                            generator, resolve, shuffled, split)
+                            generator, shuffled, split)
 from ubo.tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_grammar
 from ubo.tasks.linear_head_task import LinearHeadTask
 from ubo.tasks.params import ParamSpec
@@ -56,12 +56,13 @@ def _domains(data: str, per_domain, seed: int):
 
 class HyperRepresentation(LinearHeadTask):
     name = "hyper_representation"
+    real_data = "real corpus: VADER sentiment snippets (tweets, movie reviews, NYT editorials, Rotten Tomatoes for training; Amazon held out)"
     classes = 2
     assumptions = ("lower level mu-strongly convex linear head (meets A2); upper level (L0,L1) constants of the "
                    "RNN not certified")
 
     def __init__(self, size: str = "small", device="cpu", **params):
-        p = resolve(self.name, size, PRESETS, params)
+        p = self._resolve(size, PRESETS, params)
         check_params(p, {"data": DATA, "encoder": ENCODERS, "pooling": POOLINGS},
                      ("hidden", "embed_dim", "max_len", "tasks", "shots", "min_count"))
         if p["per_domain"] is not None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 
 from ubo.synthetic.constants import Constants
-from ubo.tasks.building import check_float, dtype_of, resolve
+from ubo.tasks.building import check_float, dtype_of
 from ubo.tasks.linear_head_task import LinearHeadTask
 from ubo.tasks.sampling import uniform_sampler
 from ubo.tasks.sentiment_data import check_feature_params, fixed_pools, sentiment_splits
@@ -42,12 +42,13 @@ PRESETS = {
 
 class HyperparamOpt(LinearHeadTask):
     name = "hyperparam_opt"
+    real_data = "real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the other domains"
     classes = 2
     assumptions = ("lower level mu0-strongly convex and ((F+1)/2 + mu0 + lam_max)-smooth in y for every x "
                    "(bounded penalty; meets A2)")
 
     def __init__(self, size: str = "small", device="cpu", **params):
-        p = resolve(self.name, size, PRESETS, params)
+        p = self._resolve(size, PRESETS, params)
         check_feature_params(p)
         self.mu0 = check_float("mu0", p["mu0"], 0.0, 1e3)
         self.lam_max = check_float("lam_max", p["lam_max"], 0.0, 1e3)
