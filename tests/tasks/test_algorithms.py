@@ -61,10 +61,10 @@ def test_bad_names_sizes_and_parameters_raise():
 
 @real
 @pytest.mark.parametrize("name, params, sizes", [
-    ("hyper_representation", dict(data="real", per_domain=60, hidden=8, embed_dim=8), (120, 120, 60)),
+    ("hyper_representation", dict(data="real", per_domain=60, hidden=8, embed_dim=8), (120, 120, 30)),
     ("deep_auc", dict(data="real", limit=400, hidden=8), None),
     ("hyper_cleaning", dict(data="real", limit=300, hidden=8, pretrain_steps=20, pretrain_limit=200),
-     (100, 100, 100)),
+     (150, 30, 60)),
 ])
 def test_real_data_tasks_build_and_step(name, params, sizes):
     task = tasks.make_task(name, **params)
