@@ -12,6 +12,7 @@ Single-level baselines (same pools):
     majority      the most frequent test label
     start         the bilevel start: x0 and y*(x0) (a head fitted on the lower pool, encoder at x0)
     upper head    a head fitted on the upper pool alone at x0 (hyper-cleaning: the clean validation split)
+    joint head    a head fitted on the lower and upper pools together at x0 (single level, no reweighting)
     joint Adam    x and y trained together with Adam on the lower and upper pools (tasks whose x holds an
                   encoder; lr chosen on 'select' from a grid, the same seeds and steps as the methods)
 """
@@ -89,14 +90,18 @@ def select_best(grid: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _fit_head(task, x, pool: str) -> torch.Tensor:
-    """A head fitted exactly (damped Newton) on a whole pool with uniform weights, encoder at x."""
-    n = len(task.pools[pool])
-    idx = torch.arange(n, device=task.device).expand(x.shape[0], n)
+def _fit_head(task, x, pools: tuple[str, ...]) -> torch.Tensor:
+    """A head fitted exactly (damped Newton) on whole pools with uniform weights, encoder at x."""
+    feats, labels = [], []
     with torch.no_grad():
-        feats = task.features(x, pool, idx)
-        weights = torch.full(idx.shape, 1.0 / n, dtype=task.dtype, device=task.device)
-        return head.newton(feats, task.pools[pool].labels[idx], weights, task.penalty(x), task.classes)
+        for pool in pools:
+            n = len(task.pools[pool])
+            idx = torch.arange(n, device=task.device).expand(x.shape[0], n)
+            feats.append(task.features(x, pool, idx))
+            labels.append(task.pools[pool].labels[idx])
+        feats, labels = torch.cat(feats, 1), torch.cat(labels, 1)
+        weights = torch.full(labels.shape, 1.0 / labels.shape[1], dtype=task.dtype, device=task.device)
+        return head.newton(feats, labels, weights, task.penalty(x), task.classes)
 
 
 def joint_adam(task, lr: float, seeds: int, steps: int, seed: int = 0, batch: int = 40):
@@ -127,7 +132,8 @@ def baselines(task, seeds: int = 4, steps: int = 400, seed: int = 0, lrs=ADAM_LR
     majority = float(torch.bincount(labels, minlength=task.classes).max()) / len(labels)
     x0 = task.x0.unsqueeze(0)
     rows = [{"method": "majority", "eta": math.nan, "test": majority, "per_seed": ""}]
-    for name, pool in (("start: y*(x0)", "lower"), ("upper head at x0", "upper")):
+    for name, pool in (("start: y*(x0)", ("lower",)), ("upper head at x0", ("upper",)),
+                       ("joint head at x0", ("lower", "upper"))):
         y = _fit_head(task, x0, pool)
         rows.append({"method": name, "eta": math.nan, "select": float(task.accuracy(x0, y, "select")[0]),
                      "test": float(task.accuracy(x0, y)[0]), "per_seed": ""})
