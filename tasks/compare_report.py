@@ -33,7 +33,8 @@ def grid_table(grid: pd.DataFrame) -> list[str]:
     agg = grid.groupby(["method", "eta"], sort=False).agg(select=("select", "mean"), test=("test", "mean"),
                                                            diverged=("diverged", "sum"),
                                                            seconds=("seconds", "sum")).reset_index()
-    lines = ["| method | eta | mean select acc. | mean test acc. | diverged runs | wall s (seeds batched) |", "|---|---|---|---|---|---|"]
+    lines = ["| method | eta | mean select acc. | mean test acc. | diverged runs | wall s (seeds batched) |",
+             "|---|---|---|---|---|---|"]
     lines += [f"| {r.method} | {r.eta:g} | {r.select:.3f} | {r.test:.3f} | {int(r.diverged)} | {r.seconds:.0f} |"
               for r in agg.itertuples()]
     return lines

@@ -34,10 +34,12 @@ from ubo.tasks.params import ParamSpec
 from ubo.tasks.sampling import uniform_sampler
 
 PRESETS = {
-    "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", pooling="max",
+    "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", layers=1,
+                  pooling="max",
                   hidden=16, embed_dim=16, max_len=24, batch=32, margin=1.0, min_count=1, seed=0, dtype="float32",
                   ground_truth=True),
-    "paper": dict(data="real", limit=None, imratio=None, fractions=(0.7, 0.3), encoder="rnn", pooling="max",
+    "paper": dict(data="real", limit=None, imratio=None, fractions=(0.7, 0.3), encoder="rnn", layers=2,
+                  pooling="max",
                   hidden=4096, embed_dim=300, max_len=64, batch=32, margin=1.0, min_count=2, seed=0,
                   dtype="float32", ground_truth=False),
 }
@@ -71,7 +73,7 @@ class DeepAUC(TextBilevelTask):
     def __init__(self, size: str = "small", device="cpu", **params):
         p = self._resolve(size, PRESETS, params)
         check_params(p, {"data": DATA, "encoder": ENCODERS, "pooling": POOLINGS},
-                     ("hidden", "embed_dim", "max_len", "batch", "min_count"))
+                     ("hidden", "layers", "embed_dim", "max_len", "batch", "min_count"))
         if p["imratio"] is not None:
             check_float("imratio", p["imratio"], 0.0, 0.99)
         self.margin = check_float("margin", p["margin"], 0.0, 10.0, low_open=False)
@@ -89,10 +91,11 @@ class DeepAUC(TextBilevelTask):
         if not 0 < self.p < 1:
             raise ValueError("the training pool needs both classes")
         H = p["hidden"]
-        shapes = encoders.recurrent_shapes(self.kind, len(self.vocab), p["embed_dim"], H)
+        shapes = encoders.recurrent_shapes(self.kind, len(self.vocab), p["embed_dim"], H, p["layers"])
         shapes.update({"score": (H + 1,), "centres": (2,)})
         self.spec = ParamSpec(shapes)
-        scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H), "score": 1.0 / np.sqrt(H)}
+        scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H, layers=p["layers"]),
+                  "score": 1.0 / np.sqrt(H)}
         x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
         self._x0 = self._centred(x0)
         self.dim_x, self.dim_y = self.spec.dim, 1

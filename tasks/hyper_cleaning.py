@@ -4,13 +4,14 @@
     g(x, y) = (1/n) sum_{i in train} s_i(x) CE(theta [a_i; 1], c~_i) + mu/2 ||y||^2     (c~: noisy labels)
     f(x, y) = (1/m) sum_{i in validation} CE(theta [a_i; 1], c_i)                       (clean labels)
 
-Splits: train (noisy, the lower level), validation (clean, the upper level; 10 % of the data as in the
-papers' setting, so that a head fitted on it alone is not already as good as the bilevel answer),
+Splits: train (noisy, the lower level), validation (clean, the upper level; a small split, 10 % of the
+data at the small size, so that a head fitted on it alone is a baseline to beat, not a tie),
 select (for choosing hyperparameters) and test.
 
 Label noise: each training label is flipped with probability ``noise`` once, from a seeded
 generator; validation and test labels stay clean. The released BO-REP/SLIP code instead
-re-draws the noise on every access and takes f on noisy training batches; this task follows the papers' formulation. a_i are the max-pooled states of a recurrent
+re-draws the noise on every access and takes f on noisy training batches; this task follows the
+papers' formulation. a_i are the max-pooled states of a recurrent
 encoder pre-trained on disjoint text and then frozen (tasks.frozen_features; representation='random'
 keeps its seeded random start).
 
@@ -41,7 +42,8 @@ PRESETS = {
 
 class HyperCleaning(LinearHeadTask):
     name = "hyper_cleaning"
-    real_data = "real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the other domains"
+    real_data = ("real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the "
+                 "other domains")
     classes = 2
     assumptions = "lower level mu-strongly convex and (F+1)/2+mu smooth in y for every x (meets A2)"
 

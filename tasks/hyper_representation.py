@@ -38,9 +38,11 @@ from ubo.tasks.sampling import StratifiedSampler
 
 TEST_DOMAIN = "amazonReviewSnippets"
 PRESETS = {
-    "small": dict(data="grammar", encoder="rnn", pooling="max", hidden=32, embed_dim=16, per_domain=1000, max_len=24,
+    "small": dict(data="grammar", encoder="rnn", layers=1, pooling="max", hidden=32, embed_dim=16, per_domain=1000,
+                  max_len=24,
                   tasks=4, shots=5, mu=1e-2, min_count=1, seed=0, dtype="float32", ground_truth=True),
-    "paper": dict(data="real", encoder="rnn", pooling="max", hidden=4096, embed_dim=300, per_domain=None, max_len=48,
+    "paper": dict(data="real", encoder="rnn", layers=2, pooling="max", hidden=4096, embed_dim=300, per_domain=None,
+                  max_len=48,
                   tasks=20, shots=10, mu=1e-4, min_count=2, seed=0, dtype="float32", ground_truth=False),
 }
 
@@ -56,7 +58,8 @@ def _domains(data: str, per_domain, seed: int):
 
 class HyperRepresentation(LinearHeadTask):
     name = "hyper_representation"
-    real_data = "real corpus: VADER sentiment snippets (tweets, movie reviews, NYT editorials, Rotten Tomatoes for training; Amazon held out)"
+    real_data = ("real corpus: VADER sentiment snippets (tweets, movie reviews, NYT editorials, Rotten Tomatoes for "
+                 "training; Amazon held out)")
     classes = 2
     assumptions = ("lower level mu-strongly convex linear head (meets A2); upper level (L0,L1) constants of the "
                    "RNN not certified")
@@ -64,7 +67,7 @@ class HyperRepresentation(LinearHeadTask):
     def __init__(self, size: str = "small", device="cpu", **params):
         p = self._resolve(size, PRESETS, params)
         check_params(p, {"data": DATA, "encoder": ENCODERS, "pooling": POOLINGS},
-                     ("hidden", "embed_dim", "max_len", "tasks", "shots", "min_count"))
+                     ("hidden", "layers", "embed_dim", "max_len", "tasks", "shots", "min_count"))
         if p["per_domain"] is not None:
             check_int("per_domain", p["per_domain"], 4)
         mu = check_float("mu", p["mu"], 0.0, 1e3)
@@ -88,11 +91,11 @@ class HyperRepresentation(LinearHeadTask):
         self.lower_sampler = StratifiedSampler(torch.tensor(strata_s), groups, p["tasks"], p["shots"])
         self.upper_sampler = StratifiedSampler(torch.tensor(strata_q), groups, p["tasks"], p["shots"])
 
-        shapes = encoders.recurrent_shapes(self.kind, len(self.vocab), p["embed_dim"], p["hidden"])
+        shapes = encoders.recurrent_shapes(self.kind, len(self.vocab), p["embed_dim"], p["hidden"], p["layers"])
         self.spec = ParamSpec(shapes)
         self.dim_x, self.dim_y = self.spec.dim, self.classes * (p["hidden"] + 1)
         self._x0 = self.spec.init(generator(p["seed"]), encoders.recurrent_scales(self.kind, p["embed_dim"],
-                                                                                    p["hidden"]),
+                                                                                    p["hidden"], layers=p["layers"]),
                                   self.dtype, self.device)
         self.mu = mu
         self.constants = Constants(L_x0=None, L_x1=None, L_y0=None, L_y1=None, l_f0=None, mu=mu,

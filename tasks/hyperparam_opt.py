@@ -42,7 +42,8 @@ PRESETS = {
 
 class HyperparamOpt(LinearHeadTask):
     name = "hyperparam_opt"
-    real_data = "real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the other domains"
+    real_data = ("real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the "
+                 "other domains")
     classes = 2
     assumptions = ("lower level mu0-strongly convex and ((F+1)/2 + mu0 + lam_max)-smooth in y for every x "
                    "(bounded penalty; meets A2)")

@@ -23,18 +23,22 @@ def _pool(states: torch.Tensor, lengths: torch.Tensor, pooling: str) -> torch.Te
 
 def _recurrent_reference(prm: dict, tokens, lengths, cell: str, pooling: str) -> torch.Tensor:
     """Features of one run (prm without the run dimension) from nn.RNN / nn.LSTM."""
-    e, gates_h = prm["w_ih"].shape
+    e = prm["w_ih"].shape[0]
     H = prm["w_hh"].shape[0]
-    module = (nn.LSTM if cell == "lstm" else nn.RNN)(e, H, batch_first=True).to(torch.float64)
-    w_ih, w_hh, b = prm["w_ih"].T, prm["w_hh"].T, prm["b"][0]
-    if cell == "lstm":  # ours: (i, f, o, u) chunks; torch: (i, f, g, o) with g the cell candidate
-        order = [0, 1, 3, 2]
-        w_ih, w_hh, b = (torch.cat([t.chunk(4, 0)[k] for k in order]) for t in (w_ih, w_hh, b))
+    layers = sum(1 for k in prm if k.startswith("w_hh"))
+    module = (nn.LSTM if cell == "lstm" else nn.RNN)(e, H, num_layers=layers, batch_first=True).to(torch.float64)
+    for k in range(layers):
+        s = "" if k == 0 else str(k)
+        w_ih, w_hh, b = prm[f"w_ih{s}"].T, prm[f"w_hh{s}"].T, prm[f"b{s}"][0]
+        if cell == "lstm":  # ours: (i, f, o, u) chunks; torch: (i, f, g, o) with g the cell candidate
+            order = [0, 1, 3, 2]
+            w_ih, w_hh, b = (torch.cat([t.chunk(4, 0)[j] for j in order]) for t in (w_ih, w_hh, b))
+        with torch.no_grad():
+            getattr(module, f"weight_ih_l{k}").copy_(w_ih)
+            getattr(module, f"weight_hh_l{k}").copy_(w_hh)
+            getattr(module, f"bias_ih_l{k}").copy_(b)
+            getattr(module, f"bias_hh_l{k}").zero_()
     with torch.no_grad():
-        module.weight_ih_l0.copy_(w_ih)
-        module.weight_hh_l0.copy_(w_hh)
-        module.bias_ih_l0.copy_(b)
-        module.bias_hh_l0.zero_()
         states, _ = module(prm["embedding"][tokens])
     return _pool(states, lengths, pooling)
 
@@ -77,11 +81,11 @@ def _random_x(task, seed=1):
     return (task.x0 + 0.3 * torch.randn(task.dim_x, generator=gen, dtype=torch.float64).to(task.dtype)).unsqueeze(0)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
-@pytest.mark.parametrize("pooling", ["max", "mean"])
-def test_recurrent_features_match_torch_modules(cell, pooling):
+@pytest.mark.parametrize("cell, pooling, layers", [("rnn", "max", 1), ("rnn", "mean", 1), ("lstm", "max", 1),
+                                                   ("lstm", "mean", 1), ("rnn", "max", 2), ("lstm", "max", 2)])
+def test_recurrent_features_match_torch_modules(cell, pooling, layers):
     task = tasks.make_task("hyper_representation", encoder=cell, pooling=pooling, hidden=6, embed_dim=5,
-                           per_domain=24, dtype="float64")
+                           per_domain=24, layers=layers, dtype="float64")
     x = _random_x(task)
     pool = _ragged(task)
     idx = torch.arange(len(pool)).unsqueeze(0)
@@ -93,7 +97,7 @@ def test_recurrent_features_match_torch_modules(cell, pooling):
 
 
 def test_deep_auc_scores_match_torch_rnn():
-    task = tasks.make_task("deep_auc", hidden=6, embed_dim=5, limit=80, dtype="float64")
+    task = tasks.make_task("deep_auc", hidden=6, embed_dim=5, limit=80, layers=2, dtype="float64")
     x = _random_x(task)
     pool = _ragged(task, "test")
     idx = torch.arange(len(pool)).unsqueeze(0)
