@@ -10,7 +10,9 @@ label from it, as BO-REP's released code does with the Amazon multi-domain data 
 20, balanced); ``tasks`` tasks form one oracle call. Support and query come from disjoint
 pools of each domain. The held-out domain is split in two halves: 'select' (for choosing
 hyperparameters) and 'test' (the reported accuracy); the shared head and encoder transfer to it
-without fine-tuning.
+without fine-tuning (test_accuracy, zero-shot) and after test-time adaptation as in the papers'
+meta-test (adapted_test_accuracy: a head fitted on ``shots`` held-out examples per class, at the
+learnt encoder; LinearHeadTask.adapted_accuracy).
 
 Data: 'real' = the five offline sentiment domains (VADER tweets, movie, NYT snippets and
 Rotten Tomatoes for training, VADER Amazon snippets held out); 'grammar' = the negation grammar
@@ -98,6 +100,7 @@ class HyperRepresentation(LinearHeadTask):
                                                                                     p["hidden"], layers=p["layers"]),
                                   self.dtype, self.device)
         self.mu = mu
+        self.adapt_shots = p["shots"]
         self.constants = Constants(L_x0=None, L_x1=None, L_y0=None, L_y1=None, l_f0=None, mu=mu,
                                    l_g1=(p["hidden"] + 1) / 2 + mu, l_g2=None)
 

@@ -154,7 +154,7 @@ def fit_l0_l1(grad_norm, smoothness, resamples: int = 2000, seed: int = 0) -> di
     low, high = np.percentile(boot, [2.5, 97.5], axis=0)
     return {"L0": float(l0), "L1": float(l1), "L0_interval": (float(low[0]), float(high[0])),
             "L1_interval": (float(low[1]), float(high[1])),
-            "cover_L1": float(np.max((s - s.min()) / g)) if len(g) else math.nan}
+            "cover_L1": float(np.max((s - s.min())[g > 0] / g[g > 0])) if (g > 0).any() else math.nan}
 
 
 def task_radius_scan(task, scales=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0), directions: int = 3,

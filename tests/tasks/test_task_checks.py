@@ -66,3 +66,20 @@ def test_task_parameters_are_the_keys_make_task_accepts():
         assert "seed" in params and "dtype" in params
     with pytest.raises(ValueError, match="task name must be one of"):
         tasks.task_parameters("nope")
+
+
+def test_adapted_accuracy_is_one_on_separable_features_and_chance_on_constant_ones(monkeypatch):
+    """Test-time adaptation fits a head on a few held-out examples: features that carry the label give
+    accuracy 1, constant features give at most the majority rate of the scored examples."""
+    task = tasks.make_task("hyper_representation", hidden=4, embed_dim=4, per_domain=60, dtype="float64")
+    x = task.x0.unsqueeze(0)
+    labels = task.pools["test"].labels
+
+    def separable(x, pool, idx):
+        return (2.0 * labels[idx] - 1.0).unsqueeze(-1).expand(*idx.shape, 4).to(task.dtype)
+
+    monkeypatch.setattr(task, "features", separable)
+    assert float(task.adapted_accuracy(x)[0]) == 1.0
+    monkeypatch.setattr(task, "features", lambda x, pool, idx: torch.ones(*idx.shape, 4, dtype=task.dtype))
+    majority = float(torch.bincount(labels).max()) / len(labels)
+    assert float(task.adapted_accuracy(x)[0]) <= majority + 0.05
