@@ -137,7 +137,7 @@ def baselines(task, seeds: int = 4, steps: int = 400, seed: int = 0, lrs=ADAM_LR
         y = _fit_head(task, x0, pool)
         rows.append({"method": name, "eta": math.nan, "select": float(task.accuracy(x0, y, "select")[0]),
                      "test": float(task.accuracy(x0, y)[0]), "per_seed": ""})
-    if hasattr(task, "spec"):  # x holds an encoder: train it with the head, single level
+    if hasattr(task, "spec") and lrs:  # x holds an encoder: train it with the head, single level
         best = None
         for lr in lrs:
             if progress is not None:
