@@ -33,7 +33,15 @@ def test_every_algorithm_improves_the_grammar_task(grammar_task, name):
     assert bool(torch.isfinite(s["test_accuracy"]).all())
 
 
-@pytest.mark.parametrize("name", ["hyperparam_opt", "hyper_cleaning", "deep_auc", "transformer_fewshot"])
+DEEP_AUC_FLAT = ("known finding: deep AUC now starts with its centres at the class means of the initial scores "
+                 "(no pull towards the collapse); on the small grammar preset, which does not generalise, 40 steps "
+                 "then lower f or Phi by less than the threshold. The earlier decrease ended at the collapse "
+                 "plateau p(1-p)m^2, so it was no evidence of learning either")
+
+
+@pytest.mark.parametrize("name", ["hyperparam_opt", "hyper_cleaning",
+                                  pytest.param("deep_auc", marks=pytest.mark.xfail(strict=True, reason=DEEP_AUC_FLAT)),
+                                  "transformer_fewshot"])
 def test_every_task_improves_under_slip(name):
     task = tasks.make_task(name)
     s = _improvement(task, "slip")
@@ -85,6 +93,8 @@ def test_every_algorithm_on_every_task(task_name, name, request):
     """
     if task_name == "transformer_fewshot" and name in ("stocbio", "ttsa"):
         request.applymarker(pytest.mark.xfail(strict=True, reason="unnormalized x steps collapse the transformer"))
+    if task_name == "deep_auc" and name in ("f2sa", "ma_soba", "soba", "stocbio", "ttsa"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=DEEP_AUC_FLAT))
     s = _improvement(tasks.make_task(task_name), name, runs=1)
     assert bool((s["phi"][-1] < s["phi"][0] - 2e-4).all()), s["phi"]  # float32 Phi: noise ~1e-6
 
