@@ -4,6 +4,6 @@
 Data comes from offline PyPI data packages read by path, or from generators in tasks.data.
 """
 
-from ubo.tasks.registry import SIZES, list_tasks, make_task
+from ubo.tasks.registry import SIZES, list_tasks, make_task, task_parameters
 
-__all__ = ["SIZES", "list_tasks", "make_task"]
+__all__ = ["SIZES", "list_tasks", "make_task", "task_parameters"]

@@ -8,7 +8,7 @@ f, g by construction.
 
 Derivatives are autograd on the loss summed over runs: run r's parameters only touch run r's
 loss, so the Hessian of the sum is block diagonal and one double backward returns all R
-per-run products (theory-probes.md section 4.4). The Hessian- and Jacobian-vector products come
+per-run products. The Hessian- and Jacobian-vector products come
 from ONE vector-Jacobian product of grad_y G:  d/d(x, y) <grad_y G(x, y; zeta), v> =
 (grad2_xy G v, grad2_yy G v). Second-order forward passes run under
 ``torch.backends.cudnn.flags(enabled=False)`` (double backward through cuDNN RNNs is not
@@ -61,6 +61,29 @@ class TextBilevelTask(BilevelProblem):
         super().__init__(device=device, dtype=dtype)
         self.has_ground_truth = bool(ground_truth)
         self.noise = noise_laws("none", 0.0, 0.0, 0.0, 4.0)
+
+    real_data: str = "a real corpus"  # what data='real' reads (stated per task)
+
+    def _resolve(self, size: str, presets: dict, params: dict) -> dict:
+        """The preset of ``size`` updated by params (unknown keys raise ValueError); remembered for repr."""
+        from ubo.tasks.building import resolve
+
+        self.size, self.overrides = size, dict(params)
+        return resolve(self.name, size, presets, params)
+
+    def __repr__(self) -> str:
+        """A call that rebuilds the task: make_task(name, size=..., **the parameters that differ from the preset)."""
+        extra = "".join(f", {k}={v!r}" for k, v in getattr(self, "overrides", {}).items())
+        if self.device.type != "cpu":
+            extra += f", device={str(self.device)!r}"
+        return f"make_task({self.name!r}, size={getattr(self, 'size', 'small')!r}{extra})"
+
+    @property
+    def data_source(self) -> str:
+        """Which data the task was built from: the real corpus or the generated grammar."""
+        if getattr(self, "params", {}).get("data", "real") == "grammar":
+            return "generated negation grammar (tasks.data.grammar; synthetic text, no corpus)"
+        return self.real_data
 
     # ---- to implement ---------------------------------------------------------------
     def lower_loss(self, x, y, idx, weights) -> torch.Tensor:

@@ -28,16 +28,18 @@ from ubo.synthetic.constants import Constants
 from ubo.tasks import encoders
 from ubo.tasks.base import TextBilevelTask
 from ubo.tasks.building import (DATA, ENCODERS, POOLINGS, check_float, check_params, dtype_of, encode, generator,
-                            resolve, shuffled, split)
+                                shuffled, split)
 from ubo.tasks.data import Vocabulary, sentiment_grammar, sms_spam
 from ubo.tasks.params import ParamSpec
 from ubo.tasks.sampling import uniform_sampler
 
 PRESETS = {
-    "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", pooling="max",
+    "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", layers=1,
+                  pooling="max",
                   hidden=16, embed_dim=16, max_len=24, batch=32, margin=1.0, min_count=1, seed=0, dtype="float32",
                   ground_truth=True),
-    "paper": dict(data="real", limit=None, imratio=None, fractions=(0.7, 0.3), encoder="rnn", pooling="max",
+    "paper": dict(data="real", limit=None, imratio=None, fractions=(0.7, 0.3), encoder="rnn", layers=2,
+                  pooling="max",
                   hidden=4096, embed_dim=300, max_len=64, batch=32, margin=1.0, min_count=2, seed=0,
                   dtype="float32", ground_truth=False),
 }
@@ -64,13 +66,14 @@ def auc(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 class DeepAUC(TextBilevelTask):
     name = "deep_auc"
+    real_data = "real corpus: SMS spam collection"
     assumptions = ("lower level (dual alpha) 2p(1-p)-strongly convex quadratic (meets A2); alpha >= 0 dropped; "
                    "upper level (L0,L1) constants of the RNN not certified")
 
     def __init__(self, size: str = "small", device="cpu", **params):
-        p = resolve(self.name, size, PRESETS, params)
+        p = self._resolve(size, PRESETS, params)
         check_params(p, {"data": DATA, "encoder": ENCODERS, "pooling": POOLINGS},
-                     ("hidden", "embed_dim", "max_len", "batch", "min_count"))
+                     ("hidden", "layers", "embed_dim", "max_len", "batch", "min_count"))
         if p["imratio"] is not None:
             check_float("imratio", p["imratio"], 0.0, 0.99)
         self.margin = check_float("margin", p["margin"], 0.0, 10.0, low_open=False)
@@ -88,11 +91,13 @@ class DeepAUC(TextBilevelTask):
         if not 0 < self.p < 1:
             raise ValueError("the training pool needs both classes")
         H = p["hidden"]
-        shapes = encoders.recurrent_shapes(self.kind, len(self.vocab), p["embed_dim"], H)
+        shapes = encoders.recurrent_shapes(self.kind, len(self.vocab), p["embed_dim"], H, p["layers"])
         shapes.update({"score": (H + 1,), "centres": (2,)})
         self.spec = ParamSpec(shapes)
-        scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H), "score": 1.0 / np.sqrt(H)}
-        self._x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
+        scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H, layers=p["layers"]),
+                  "score": 1.0 / np.sqrt(H)}
+        x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
+        self._x0 = self._centred(x0)
         self.dim_x, self.dim_y = self.spec.dim, 1
         q = 2 * self.p * (1 - self.p)
         self.constants = Constants(L_x0=None, L_x1=None, L_y0=None, L_y1=None, l_f0=None, mu=q, l_g1=q, l_g2=None)
@@ -100,6 +105,23 @@ class DeepAUC(TextBilevelTask):
     @property
     def x0(self):
         return self._x0
+
+    def _centred(self, x0: torch.Tensor) -> torch.Tensor:
+        """x0 with the centres (s_a, s_b) set to the mean training score of each class at x0.
+
+        With centres at 0 the square terms pull every score towards 0 and the sigmoid saturates: a
+        degenerate attractor where all scores are equal, Phi = p(1 - p) m^2 sits below Phi(x0) and the
+        AUC is meaningless (measured: 2 of 3 SLIP runs on SMS spam). Starting at the class means makes
+        the square terms vanish at x0 (LibAUC's AUC-M starts a, b at zero after a CE pre-training,
+        where the scores are already spread)."""
+        idx, _ = self.full_batch("lower", 1)
+        with torch.no_grad():
+            h = self.scores(x0.unsqueeze(0), "lower", idx)[0]
+        c = self.pools["lower"].labels.bool()
+        x0 = x0.clone()
+        a, b = self.spec.offsets["centres"]
+        x0[a:b] = torch.stack((h[c].mean(), h[~c].mean()))
+        return x0
 
     def scores(self, x, pool, idx):
         prm = self.spec.unflatten(x)
@@ -142,9 +164,18 @@ class DeepAUC(TextBilevelTask):
         self._need_ground_truth()
         return super().z_star(x)
 
+    def collapsed(self, scores: torch.Tensor) -> torch.Tensor:
+        """(R,) bool: the scores of a run have collapsed to one value (spread below COLLAPSE_SPREAD).
+
+        In the collapse, sigmoid scores saturate together near 0 or 1, Phi settles at p(1 - p) m^2 and
+        the AUC left is a tie-breaking artefact; a run flagged here has not learnt a ranking."""
+        return scores.std(dim=1) < self.COLLAPSE_SPREAD
+
+    COLLAPSE_SPREAD = 1e-2
+
     def metrics(self, x, y, chunk: int = 1024):
         """Upper loss on the fixed evaluation subset (whole pool at small sizes), test AUC and accuracy,
-        hypergradient-norm estimate."""
+        hypergradient-norm estimate, score spread (std of test scores) and the collapse flag (1.0 = collapsed)."""
         n = len(self.pools["test"])
         with torch.no_grad():
             h = torch.cat([self.scores(x, "test", torch.arange(a, min(a + chunk, n), device=self.device)
@@ -153,4 +184,5 @@ class DeepAUC(TextBilevelTask):
         labels = self.pools["test"].labels
         return {"upper_loss": upper, "test_auc": auc(h, labels),
                 "test_accuracy": ((h > 0.5).long() == labels).to(self.dtype).mean(1),
-                "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1)}
+                "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1),
+                "score_spread": h.std(dim=1), "collapsed": self.collapsed(h).to(self.dtype)}

@@ -7,6 +7,7 @@ cuDNN RNN path at all (the cells are written out), so double backward works on e
 oracles around second-order forward passes, which costs nothing).
 
     RNN   h_t = tanh(W_ih e_t + W_hh h_{t-1} + b),             features = max_t h_t  (as the papers' code)
+          with layers > 1 (the papers' 2-layer RNN), layer k's input e_t is layer k-1's state
     LSTM  i, f, o, c~ gates;  c_t = f c_{t-1} + i c~,  h_t = o tanh(c_t),   features = max_t h_t
     transformer  pre-LN blocks  h += MHA(LN h);  h += W2 gelu(W1 LN h),   features = tanh(W_p LN h_<cls>)
 """
@@ -27,15 +28,49 @@ def embed(table: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     return table.reshape(R * V, e)[tokens + offset]
 
 
-def recurrent_shapes(cell: str, vocab: int, embed_dim: int, hidden: int) -> dict[str, tuple[int, ...]]:
+def _suffix(k: int) -> str:
+    return "" if k == 0 else str(k)
+
+
+def recurrent_shapes(cell: str, vocab: int, embed_dim: int, hidden: int,
+                     layers: int = 1) -> dict[str, tuple[int, ...]]:
+    """Layer 0: w_ih, w_hh, b; a stacked layer k >= 1 reads layer k-1's states: w_ih{k}, w_hh{k}, b{k}."""
     gates = 4 if cell == "lstm" else 1
-    return {"embedding": (vocab, embed_dim), "w_ih": (embed_dim, gates * hidden),
-            "w_hh": (hidden, gates * hidden), "b": (1, gates * hidden)}
+    shapes = {"embedding": (vocab, embed_dim)}
+    for k in range(layers):
+        shapes.update({f"w_ih{_suffix(k)}": (embed_dim if k == 0 else hidden, gates * hidden),
+                       f"w_hh{_suffix(k)}": (hidden, gates * hidden), f"b{_suffix(k)}": (1, gates * hidden)})
+    return shapes
 
 
-def recurrent_scales(cell: str, embed_dim: int, hidden: int, radius: float = 1.0) -> dict[str, float]:
+def recurrent_scales(cell: str, embed_dim: int, hidden: int, radius: float = 1.0,
+                     layers: int = 1) -> dict[str, float]:
     """Start scales: W_hh entries N(0, radius^2 / hidden) so its spectral radius is about ``radius``."""
-    return {"embedding": 1.0, "w_ih": 1.0 / math.sqrt(embed_dim), "w_hh": radius / math.sqrt(hidden)}
+    scales = {"embedding": 1.0}
+    for k in range(layers):
+        scales.update({f"w_ih{_suffix(k)}": 1.0 / math.sqrt(embed_dim if k == 0 else hidden),
+                       f"w_hh{_suffix(k)}": radius / math.sqrt(hidden)})
+    return scales
+
+
+def _layer(inputs: torch.Tensor, w_hh: torch.Tensor, cell: str) -> torch.Tensor:
+    """States (R, B, T, H) of one recurrent layer from its input projections (R, B, T, gates H)."""
+    R, B, T, _ = inputs.shape
+    per_step = inputs.unbind(2)  # unbind, not slicing: its backward stacks once instead of T full-size zeros
+    H = w_hh.shape[1]  # w_hh is (R, H, gates H)
+    h = inputs.new_zeros(R, B, H)
+    c = inputs.new_zeros(R, B, H)
+    states = []
+    for t in range(T):
+        pre = per_step[t] + torch.bmm(h, w_hh)
+        if cell == "lstm":
+            i, f, o, u = pre.chunk(4, dim=-1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(u)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        else:
+            h = torch.tanh(pre)
+        states.append(h)
+    return torch.stack(states, dim=2)
 
 
 def recurrent(p: dict[str, torch.Tensor], tokens: torch.Tensor, lengths: torch.Tensor, cell: str,
@@ -46,23 +81,13 @@ def recurrent(p: dict[str, torch.Tensor], tokens: torch.Tensor, lengths: torch.T
     inside the recurrence; the pooling masks them once at the end.
     """
     R, B, T = tokens.shape
-    x = embed(p["embedding"], tokens).reshape(R, B * T, -1)
-    inputs = (torch.bmm(x, p["w_ih"]) + p["b"]).reshape(R, B, T, -1)  # input projections of all steps at once
-    per_step = inputs.unbind(2)  # unbind, not slicing: its backward stacks once instead of T full-size zeros
-    H = p["w_hh"].shape[1]
-    h = inputs.new_zeros(R, B, H)
-    c = inputs.new_zeros(R, B, H)
-    states = []
-    for t in range(T):
-        pre = per_step[t] + torch.bmm(h, p["w_hh"])
-        if cell == "lstm":
-            i, f, o, u = pre.chunk(4, dim=-1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(u)
-            h = torch.sigmoid(o) * torch.tanh(c)
-        else:
-            h = torch.tanh(pre)
-        states.append(h)
-    hs = torch.stack(states, dim=2)                                              # (R, B, T, H)
+    hs = embed(p["embedding"], tokens)
+    k = 0
+    while f"w_hh{_suffix(k)}" in p:  # stacked layers: layer k reads layer k-1's states
+        x = hs.reshape(R, B * T, -1)
+        inputs = (torch.bmm(x, p[f"w_ih{_suffix(k)}"]) + p[f"b{_suffix(k)}"]).reshape(R, B, T, -1)
+        hs = _layer(inputs, p[f"w_hh{_suffix(k)}"], cell)                         # (R, B, T, H)
+        k += 1
     pad = (torch.arange(T, device=tokens.device) >= lengths.unsqueeze(-1)).unsqueeze(-1)
     if pooling == "max":
         return hs.masked_fill(pad, -torch.inf).amax(dim=2)

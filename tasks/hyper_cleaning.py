@@ -4,10 +4,14 @@
     g(x, y) = (1/n) sum_{i in train} s_i(x) CE(theta [a_i; 1], c~_i) + mu/2 ||y||^2     (c~: noisy labels)
     f(x, y) = (1/m) sum_{i in validation} CE(theta [a_i; 1], c_i)                       (clean labels)
 
+Splits: train (noisy, the lower level), validation (clean, the upper level; a small split, 10 % of the
+data at the small size, so that a head fitted on it alone is a baseline to beat, not a tie),
+select (for choosing hyperparameters) and test.
+
 Label noise: each training label is flipped with probability ``noise`` once, from a seeded
 generator; validation and test labels stay clean. The released BO-REP/SLIP code instead
-re-draws the noise on every access and takes f on noisy training batches (papers.md section 7,
-item 6); this task follows the papers' formulation. a_i are the max-pooled states of a recurrent
+re-draws the noise on every access and takes f on noisy training batches; this task follows the
+papers' formulation. a_i are the max-pooled states of a recurrent
 encoder pre-trained on disjoint text and then frozen (tasks.frozen_features; representation='random'
 keeps its seeded random start).
 
@@ -21,38 +25,40 @@ import numpy as np
 import torch
 
 from ubo.synthetic.constants import Constants
-from ubo.tasks.building import check_float, dtype_of, resolve
+from ubo.tasks.building import check_float, dtype_of
 from ubo.tasks.linear_head_task import LinearHeadTask
 from ubo.tasks.sampling import uniform_sampler
 from ubo.tasks.sentiment_data import check_feature_params, fixed_pools, sentiment_splits
 
 PRESETS = {
-    "small": dict(data="grammar", domain="tweets", limit=600, fractions=(1 / 3, 1 / 3, 1 / 3), noise=0.3,
+    "small": dict(data="grammar", domain="tweets", limit=1000, fractions=(0.5, 0.1, 0.2, 0.2), noise=0.3,
                   encoder="rnn", representation="pretrained", pretrain_steps=400, pretrain_limit=2000, hidden=32,
                   embed_dim=16, max_len=24, batch=50, mu=1e-2, min_count=1, seed=0, dtype="float32",
                   ground_truth=True),
-    "paper": dict(data="real", domain="tweets", limit=None, fractions=(0.7, 0.1, 0.2), noise=0.3, encoder="rnn",
+    "paper": dict(data="real", domain="tweets", limit=None, fractions=(0.7, 0.1, 0.1, 0.1), noise=0.3, encoder="rnn",
                   representation="pretrained", pretrain_steps=2000, pretrain_limit=None, hidden=4096, embed_dim=300,
                   max_len=48, batch=512, mu=1e-4, min_count=2, seed=0, dtype="float32", ground_truth=False),
 }
 
 class HyperCleaning(LinearHeadTask):
     name = "hyper_cleaning"
+    real_data = ("real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the "
+                 "other domains")
     classes = 2
     assumptions = "lower level mu-strongly convex and (F+1)/2+mu smooth in y for every x (meets A2)"
 
     def __init__(self, size: str = "small", device="cpu", **params):
-        p = resolve(self.name, size, PRESETS, params)
+        p = self._resolve(size, PRESETS, params)
         check_feature_params(p)
         self.mu = check_float("mu", p["mu"], 0.0, 1e3)
         noise = check_float("noise", p["noise"], 0.0, 1.0, low_open=False)
         super().__init__(device, dtype_of(p["dtype"]), p["ground_truth"])
         self.params = p
-        train, val, test = sentiment_splits(p["data"], p["domain"], p["limit"], p["fractions"], p["seed"])
+        train, val, select, test = sentiment_splits(p["data"], p["domain"], p["limit"], p["fractions"], p["seed"])
         flips = np.random.default_rng([p["seed"], 313]).random(len(train)) < noise
         self.corrupted = torch.as_tensor(flips, device=self.device)
         noisy = [(t, int(lab) ^ int(f)) for (t, lab), f in zip(train, flips)]
-        self.vocab, self.pools, self.table = fixed_pools(p, noisy, val, test, self.device, self.dtype)
+        self.vocab, self.pools, self.table = fixed_pools(p, noisy, val, select, test, self.device, self.dtype)
         self.lower_sampler = uniform_sampler(len(train), p["batch"])
         self.upper_sampler = uniform_sampler(len(val), p["batch"])
         F = p["hidden"]

@@ -11,6 +11,7 @@ mu-strongly convex with mu = min lam, so y*(x) is unique and is found by damped 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ubo.tasks import head
@@ -89,10 +90,44 @@ class LinearHeadTask(TextBilevelTask):
                 hits = hits + (z.argmax(-1) == self.pools[pool].labels[idx]).to(self.dtype).sum(1)
         return hits / n
 
+    adapt_shots: int | None = None  # test-time adaptation metric (meta-learning tasks set it)
+    adapt_draws: int = 10
+
+    def adapted_accuracy(self, x, seed: int = 0) -> torch.Tensor:
+        """(R,) accuracy after test-time adaptation, the papers' meta-test: for each of ``adapt_draws`` fixed
+        support sets of ``adapt_shots`` test examples per class, a head is fitted (exactly, with the task's
+        penalty) on the support features at x and scores the other test examples; mean over draws."""
+        pool, R, D = self.pools["test"], x.shape[0], self.adapt_draws
+        n, labels = len(pool), pool.labels
+        with torch.no_grad():
+            idx = torch.arange(n, device=self.device).expand(R, n)
+            feats = torch.cat([self.features(x, "test", idx[:, a:a + 1024]) for a in range(0, n, 1024)], dim=1)
+            rng = np.random.default_rng([seed, 4242])
+            support = torch.tensor(np.stack([np.concatenate([rng.choice(np.flatnonzero(labels.cpu().numpy() == c),
+                                                                        self.adapt_shots, replace=False)
+                                                             for c in range(self.classes)]) for _ in range(D)]),
+                                   device=self.device)                                   # (D, k)
+            k = support.shape[1]
+            f_s = feats[:, support].reshape(R * D, k, -1)
+            y_s = head.newton(f_s, labels[support].repeat(R, 1), torch.full((R * D, k), 1.0 / k, dtype=self.dtype,
+                                                                                 device=self.device),
+                              self.penalty(x).repeat_interleave(D, 0), self.classes)
+            hits = head.logits(y_s, feats.repeat_interleave(D, 0), self.classes).argmax(-1) == labels
+            rest = torch.ones(D, n, dtype=torch.bool, device=self.device)
+            rest[torch.arange(D, device=self.device).unsqueeze(1), support] = False
+            acc = (hits.view(R, D, n) & rest).sum(-1).to(self.dtype) / rest.sum(-1).to(self.dtype)
+        return acc.mean(1)
+
     def metrics(self, x, y):
         """Upper loss on the fixed evaluation subset (the whole upper pool when it holds <= eval_size
-        examples, as at the small sizes), test accuracy, and the hypergradient-norm estimate."""
+        examples, as at the small sizes), test accuracy, the hypergradient-norm estimate, and the
+        accuracy on the 'select' pool (held out for choosing hyperparameters) when the task has one."""
         with torch.no_grad():
             upper = self.upper_loss(x, y, *self.eval_batch("upper", x.shape[0]))
-        return {"upper_loss": upper, "test_accuracy": self.accuracy(x, y),
-                "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1)}
+        out = {"upper_loss": upper, "test_accuracy": self.accuracy(x, y),
+               "hypergrad_norm_estimate": self.hypergradient_estimate(x, y).norm(dim=1)}
+        if "select" in self.pools:
+            out["select_accuracy"] = self.accuracy(x, y, "select")
+        if self.adapt_shots:
+            out["adapted_test_accuracy"] = self.adapted_accuracy(x)
+        return out

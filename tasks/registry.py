@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ubo.tasks.base import TextBilevelTask
 from ubo.tasks.deep_auc import DeepAUC
 from ubo.tasks.hyper_cleaning import HyperCleaning
@@ -27,6 +29,16 @@ SIZES = ("small", "paper")
 def list_tasks() -> dict[str, str]:
     """{name: one-line summary} of every task."""
     return {name: summary for name, (_, summary) in _TASKS.items()}
+
+
+def task_parameters(name: str, size: str = "small") -> dict:
+    """The preset parameters of a task at ``size``: every key ``make_task(name, size, **params)`` accepts."""
+    if name not in _TASKS:
+        raise ValueError(f"task name must be one of {sorted(_TASKS)}, got {name!r}")
+    presets = sys.modules[_TASKS[name][0].__module__].PRESETS
+    if size not in presets:
+        raise ValueError(f"size must be one of {sorted(presets)}, got {size!r}")
+    return dict(presets[size])
 
 
 def make_task(name: str, size: str = "small", device="cpu", **params) -> TextBilevelTask:

@@ -15,7 +15,7 @@ def _median(series) -> np.ndarray:
 
 
 def plot_curves(trace, path: Path, smoothness: dict | None = None) -> list[str]:
-    """Median over runs (band: min..max) of each available panel against oracle calls; returns panel names."""
+    """Every run of each available panel against oracle calls (median run); returns panel names."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -28,8 +28,7 @@ def plot_curves(trace, path: Path, smoothness: dict | None = None) -> list[str]:
     calls = _median(s["oracle_calls"])
     for ax, name in zip(axes[0], names):
         values = s[name].cpu().numpy()
-        ax.fill_between(calls, np.nanmin(values, 1), np.nanmax(values, 1), alpha=0.25)
-        ax.plot(calls, np.nanmedian(values, 1))
+        ax.plot(calls, values, lw=1, alpha=0.8)  # one line per run: outcomes can be bimodal
         ax.set_xlabel("oracle calls (median run)")
         ax.set_title(name)
         if name in ("grad_phi_norm", "hypergrad_norm_estimate", "y_error"):
@@ -54,21 +53,24 @@ def _fmt(value) -> str:
 def markdown(trace, task, hyper: dict, smoothness: dict | None, figure: str) -> str:
     s, meta = trace.series, trace.meta
     rows = []
-    for name in ("upper_loss", "test_accuracy", "test_auc", "clean_weight_gap", "grad_phi_norm",
-                 "hypergrad_norm_estimate", "phi", "y_error",
-                 "oracle_calls"):
+    for name in ("upper_loss", "test_accuracy", "select_accuracy", "test_auc", "score_spread", "clean_weight_gap",
+                 "grad_phi_norm", "hypergrad_norm_estimate", "phi", "y_error", "oracle_calls"):
         if name in s and bool(np.isfinite(s[name].cpu().numpy()).any()):
-            first, last = _median(s[name])[[0, -1]]
-            rows.append(f"| {name} | {_fmt(float(first))} | {_fmt(float(last))} |")
+            values = s[name].cpu().numpy()
+            ends = " / ".join(_fmt(float(v)) for v in values[-1])
+            rows.append(f"| {name} | {_fmt(float(np.nanmedian(values[0])))} | {ends} |")
     lines = [f"# {meta['algorithm']} on {task.name}", "",
              f"- runs: {meta['runs']}, steps: {meta['steps']}, seed: {meta['seed']}, wall time: "
              f"{meta['wall_time']:.1f} s, diverged runs: {int(trace.diverged.sum())}",
-             f"- task: dim_x = {task.dim_x}, dim_y = {task.dim_y}, ground truth: {task.has_ground_truth}, "
+             f"- task: `{task!r}`; data: {task.data_source}",
+             f"- dimensions: dim_x = {task.dim_x}, dim_y = {task.dim_y}, ground truth: {task.has_ground_truth}, "
              f"device: {task.device}, dtype: {str(task.dtype).replace('torch.', '')}",
              f"- assumptions: {task.assumptions}",
              "- hyperparameters: " + ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
                                                 for k, v in hyper.items()),
-             "", "| quantity (median over runs) | start | end |", "|---|---|---|", *rows, ""]
+             *([f"- collapsed runs (all scores equal, the AUC-margin attractor): "
+                f"{int(np.nansum(s['collapsed'][-1].cpu().numpy()))} of {meta['runs']}"] if "collapsed" in s else []),
+             "", "| quantity | start | end, run by run |", "|---|---|---|", *rows, ""]
     if smoothness:
         lines += [f"Secant smoothness of f along the trajectory vs ||grad f||: Spearman {smoothness['spearman']:.2f}"
                   + (f"; of Phi vs ||grad Phi||: {smoothness['phi_spearman']:.2f}" if "phi_spearman" in smoothness

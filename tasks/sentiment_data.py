@@ -18,8 +18,11 @@ def check_feature_params(p: dict) -> None:
 _CACHE: dict = {}
 
 
-def sentiment_splits(data: str, domain: str, limit: int | None, fractions: tuple[float, float, float], seed: int):
-    """(train, validation, test) lists of (text, label); data 'grammar' or 'real' (one of SENTIMENT_DOMAINS)."""
+def sentiment_splits(data: str, domain: str, limit: int | None, fractions: tuple[float, ...], seed: int):
+    """(train, validation, select, test) lists of (text, label); data 'grammar' or 'real' (one of
+    SENTIMENT_DOMAINS). ``fractions`` has four parts; 'select' is held out for choosing hyperparameters."""
+    if len(fractions) != 4 or any(not isinstance(f, (int, float)) or f <= 0 for f in fractions):
+        raise ValueError(f"fractions must be 4 positive numbers (train, validation, select, test), got {fractions!r}")
     if data == "grammar":
         items = sentiment_grammar(limit or 1000, seed=seed)
     else:
@@ -37,19 +40,23 @@ def pretraining_items(data: str, domain: str, limit: int | None, seed: int) -> l
     return shuffled(others, seed, limit)
 
 
-def fixed_pools(p: dict, train, val, test, device, dtype):
-    """(vocab, pools, feature tables) for labelled splits; features cached per configuration."""
-    vocab = Vocabulary([t for t, _ in train], min_count=p["min_count"])
+def fixed_pools(p: dict, train, val, select, test, device, dtype):
+    """(vocab, pools, feature tables) for labelled splits; features cached per configuration.
+
+    The vocabulary covers all training text: the training split and the pre-training text (built
+    from the training split alone it left a quarter of the pre-training tokens unknown at paper size)."""
+    pre_items = (pretraining_items(p["data"], p["domain"], p["pretrain_limit"], p["seed"])
+                 if p["representation"] == "pretrained" else [])
+    vocab = Vocabulary([t for t, _ in train + pre_items], min_count=p["min_count"])
     pools = {name: encode(vocab, items, p["max_len"], device)
-             for name, items in (("lower", train), ("upper", val), ("test", test))}
+             for name, items in (("lower", train), ("upper", val), ("select", select), ("test", test))}
     keys = ("data", "domain", "limit", "fractions", "encoder", "hidden", "embed_dim", "max_len", "min_count",
             "seed", "representation", "pretrain_steps", "pretrain_limit")
     key = (tuple(p[k] for k in keys), str(device), dtype)
     if key not in _CACHE:
         pre = None
-        if p["representation"] == "pretrained":
-            items = pretraining_items(p["data"], p["domain"], p["pretrain_limit"], p["seed"])
-            pre = encode(vocab, items, p["max_len"], device)
+        if pre_items:
+            pre = encode(vocab, pre_items, p["max_len"], device)
         _CACHE[key] = frozen_features(pools, len(vocab), p["encoder"], p["embed_dim"], p["hidden"], p["seed"],
                                       dtype, device, pre, p["pretrain_steps"])
     return vocab, pools, {k: v for k, v in _CACHE[key].items()}

@@ -1,6 +1,6 @@
 """Unbounded smoothness on the tasks: does local smoothness grow with the gradient norm?
 
-Two probes (data.md section 6; Zhang, He, Sra, Jadbabaie 2020):
+Two probes of the (L0, L1) condition (Zhang, He, Sra, Jadbabaie, ICLR 2020):
 
 * ``recurrent_scan``: a vanilla tanh RNN on the adding problem with W_hh = s Q (Q orthogonal),
   one run per scale s (batched). L_hat(s) = ||grad f(W + d) - grad f(W)|| / ||d|| for a small
@@ -9,6 +9,11 @@ Two probes (data.md section 6; Zhang, He, Sra, Jadbabaie 2020):
   (theory.smoothness.secant_smoothness) of the upper objective on a fixed evaluation set, the
   whole upper pool, u -> f(u) with u = (x, y), against ||grad f(u_t)||; and of Phi when the task
   has ground truth.
+
+* ``task_radius_scan``: the same scan on a task's own hyperobjective Phi (W_hh of x0 scaled by s),
+  with local perturbation smoothness (random directions, not the step just taken, so time does not
+  confound it), the x block (Phi) and the y block (y -> grad_y f) reported apart, and (L0, L1)
+  fitted with bootstrap intervals (``fit_l0_l1``).
 
 ``spearman`` is the rank correlation reported by both (positive: smoothness grows with the
 gradient norm, the (L0, L1) picture; near 0: no evidence).
@@ -113,3 +118,74 @@ def trajectory_smoothness(task, algorithm, steps: int = 50, runs: int = 1, seed:
     if task.has_ground_truth:
         result["phi_spearman"] = spearman(result["phi_grad_norm"].ravel(), result["phi_smoothness"].ravel())
     return result
+
+
+def _local_smoothness(grad, point: torch.Tensor, directions: int, relative: float,
+                      generator: torch.Generator) -> torch.Tensor:
+    """(R,) max over random directions d (||d|| = relative ||point||) and the gradient direction of
+    ||grad(point + d) - grad(point)|| / ||d||; all perturbed points in one batched call."""
+    R, D = point.shape
+    g0 = grad(point)
+    dirs = torch.randn(directions, R, D, generator=generator, dtype=torch.float64).to(point)
+    dirs = torch.cat((dirs, g0.unsqueeze(0)))
+    dirs = dirs / dirs.norm(dim=2, keepdim=True).clamp_min(1e-30)
+    size = relative * point.norm(dim=1).clamp_min(1.0)
+    moved = (point.unsqueeze(0) + size.view(1, R, 1) * dirs).reshape(-1, D)
+    g1 = grad(moved).reshape(directions + 1, R, D)
+    return ((g1 - g0.unsqueeze(0)).norm(dim=2) / size.unsqueeze(0)).amax(0)
+
+
+def fit_l0_l1(grad_norm, smoothness, resamples: int = 2000, seed: int = 0) -> dict:
+    """Non-negative least-squares line smoothness = L0 + L1 ||grad|| (L0, L1 >= 0) with 95 % bootstrap
+    intervals (points resampled).
+
+    A regression summary of the scan, not a certified bound: 'cover_L1' is the smallest L1 for which
+    L0 = min(smoothness) and L0 + L1 ||grad|| lies above every point."""
+    g, s = np.asarray(grad_norm, dtype=float), np.asarray(smoothness, dtype=float)
+    keep = np.isfinite(g) & np.isfinite(s)
+    g, s = g[keep], s[keep]
+    from scipy.optimize import nnls
+
+    fit = lambda a, b: nnls(np.stack((np.ones_like(a), a), axis=1), b)[0]  # noqa: E731  (L0, L1)
+    rng = np.random.default_rng(seed)
+    boot = np.array([fit(g[i], s[i]) for i in (rng.integers(0, len(g), len(g)) for _ in range(resamples))
+                     if np.ptp(g[i]) > 0])
+    l0, l1 = fit(g, s)
+    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+    return {"L0": float(l0), "L1": float(l1), "L0_interval": (float(low[0]), float(high[0])),
+            "L1_interval": (float(low[1]), float(high[1])),
+            "cover_L1": float(np.max((s - s.min())[g > 0] / g[g > 0])) if (g > 0).any() else math.nan}
+
+
+def task_radius_scan(task, scales=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0), directions: int = 3,
+                     relative: float = 1e-3, seed: int = 0) -> dict:
+    """The recurrent-weight scan on a task's own hyperobjective, x and y blocks separated.
+
+    x_s = x0 with the recurrent matrix W_hh scaled by s (one run per s, batched). The x block: local
+    smoothness of Phi (ground truth grad Phi) at x_s against ||grad Phi(x_s)||. The y block: local
+    smoothness of y -> grad_y f(x_s, y) at y*(x_s) against ||grad_y f(x_s, y*(x_s))||. Each has its
+    Spearman correlation and a fitted (L0, L1) with intervals (fit_l0_l1). Needs a task whose x holds
+    a recurrent encoder (hyper_representation, deep_auc) and ground truth.
+    """
+    task._need_ground_truth()
+    if "w_hh" not in getattr(getattr(task, "spec", None), "offsets", {}):
+        raise ValueError(f"task {task.name!r} has no recurrent matrix w_hh in x; the scan needs an RNN encoder in x")
+    gen = torch.Generator().manual_seed(seed)
+    a, b = task.spec.offsets["w_hh"]
+    s = torch.tensor(scales, dtype=task.dtype, device=task.device)
+    x = task.x0.expand(len(scales), -1).clone()
+    x[:, a:b] *= s.unsqueeze(1)
+    y = task.y_star(x)
+
+    def grad_y_f(yy):
+        return task.grad_f(x.repeat(yy.shape[0] // x.shape[0], 1), yy)[1]
+
+    out = {"scale": s.cpu().numpy(),
+           "phi_grad_norm": task.grad_phi(x).norm(dim=1).double().cpu().numpy(),
+           "phi_smoothness": _local_smoothness(task.grad_phi, x, directions, relative, gen).double().cpu().numpy(),
+           "fy_grad_norm": grad_y_f(y).norm(dim=1).double().cpu().numpy(),
+           "fy_smoothness": _local_smoothness(grad_y_f, y, directions, relative, gen).double().cpu().numpy()}
+    for block in ("phi", "fy"):
+        out[f"{block}_spearman"] = spearman(out[f"{block}_grad_norm"], out[f"{block}_smoothness"])
+        out[f"{block}_fit"] = fit_l0_l1(out[f"{block}_grad_norm"], out[f"{block}_smoothness"])
+    return out

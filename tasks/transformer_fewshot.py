@@ -2,7 +2,7 @@
 
     x = transformer encoder (word embedding, positions, pre-LN blocks, tanh pooler on <cls>),
     y = one shared linear head theta (C, width + 1) with penalty mu/2 ||y||^2 (squared, as in the
-    AdamBO BERT code: the lower level is strongly convex there too, papers.md section 4.4).
+    AdamBO's released BERT/TREC code: the lower level is strongly convex there too).
     g = E_task CE(support) + mu/2 ||y||^2,   f = E_task CE(query)
 
 A task is 2-way: a pair of classes drawn uniformly and ``shots`` support (query) examples per
@@ -24,7 +24,7 @@ import torch
 
 from ubo.synthetic.constants import Constants
 from ubo.tasks import encoders
-from ubo.tasks.building import (DATA, check_float, check_int, check_params, dtype_of, encode, generator, resolve,
+from ubo.tasks.building import (DATA, check_float, check_int, check_params, dtype_of, encode, generator,
                             shuffled, split)
 from ubo.tasks.data import Vocabulary, sentiment_pairs, trec
 from ubo.tasks.linear_head_task import LinearHeadTask
@@ -42,11 +42,12 @@ PRESETS = {
 
 class TransformerFewShot(LinearHeadTask):
     name = "transformer_fewshot"
+    real_data = "real corpus: TREC question classification, coarse labels"
     assumptions = ("lower level mu-strongly convex linear head (meets A2); transformer (L0,L1) constants not "
                    "certified")
 
     def __init__(self, size: str = "small", device="cpu", **params):
-        p = resolve(self.name, size, PRESETS, params)
+        p = self._resolve(size, PRESETS, params)
         check_params(p, {"data": DATA}, ("width", "layers", "heads", "ff", "max_len", "tasks", "shots", "min_count"))
         if p["width"] % p["heads"]:
             raise ValueError(f"width must be a multiple of heads, got width={p['width']}, heads={p['heads']}")

@@ -7,10 +7,14 @@ measures what the lower-level steps must respect, at the start:
     gamma = nu = 0.5 / l_hat,   Neumann scale C = 2 l_hat   (the series needs C >= l_g1)
 
 and sets the upper steps from one length ``eta``: normalized methods move x by eta per step,
-SGD-type methods take alpha = eta / ||grad Phi(x0)|| (the same first step), Adam-type
-eta / sqrt(dim_x) per coordinate; F2SA, whose x step carries its growing
-penalty lam_t, takes alpha / 2. These are practical defaults for the CPU sizes, not the papers'
-theory-driven choices (use Algorithm.from_theory for those on synthetic problems).
+SGD-type methods take alpha = eta / ||grad Phi(x0)|| (the same first step), AdamBO a per-coordinate
+rate of eta / 100 (3e-3 at eta = 0.3; the AdamBO code uses 5e-3) with Adam's epsilon lam = 1e-8 (the
+code's value: a larger lam, far above per-coordinate hypergradients of about 1e-3, turns Adam into
+SGD with a tiny step, and AdamBO then stays at chance on the meta-learning task); F2SA, whose x step
+carries its growing penalty lam_t, takes alpha / 2. z is not projected (z_radius = inf): the tasks
+have no certified constants from which a radius would follow. These are practical defaults for the
+CPU sizes, not the papers' theory-driven choices (use Algorithm.from_theory for those on synthetic
+problems); ``ubo tasks --compare`` tunes the main step size per method on a small grid.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 import math
 
 import torch
+
+from ubo import algorithms
 
 
 def curvature(task) -> tuple[float, float]:
@@ -39,7 +45,7 @@ def suggested_hyper(task, algorithm: str, eta: float = 0.3, warm_start: int = 20
     table = {
         "borep": dict(eta=eta, beta=0.5, gamma=gamma, nu=gamma, epoch_gamma=gamma),
         "slip": dict(eta=eta, beta=0.5, gamma=gamma, nu=gamma, warm_start=warm_start),
-        "adambo": dict(eta=eta / math.sqrt(task.dim_x), gamma=gamma, warm_start=warm_start, **neumann),
+        "adambo": dict(eta=eta / 100, lam=1e-8, gamma=gamma, warm_start=warm_start, **neumann),
         "accbo": dict(eta=eta, beta=0.5, gamma=gamma, warm_start=warm_start, **neumann),
         "stocbio": dict(alpha=alpha, gamma=gamma, **neumann),
         "ttsa": dict(alpha=alpha, gamma=gamma, **neumann),
@@ -49,4 +55,7 @@ def suggested_hyper(task, algorithm: str, eta: float = 0.3, warm_start: int = 20
     }
     if algorithm not in table:
         raise ValueError(f"algorithm must be one of {sorted(table)}, got {algorithm!r}")
-    return table[algorithm]
+    hyper = dict(table[algorithm])
+    if "z_radius" in algorithms.make(algorithm).hyper():
+        hyper["z_radius"] = math.inf
+    return hyper

@@ -4,7 +4,7 @@ Sentences are ``length`` words: fillers, an odd number (1 or 3) of polar words, 
 probability ``negation`` by a negator just before it. The label is the sign of the summed valence
 (a negator flips the next polar word), so it is never tied. With a small vocabulary (about 100
 polar words, 20 fillers, 3 negators) and length about 10 the grammar is learnable to 100 % on CPU
-in seconds (data.md section 6.2). Domain d of n_domains > 1 leaves out its own slice of the
+in seconds. Domain d of n_domains > 1 leaves out its own slice of the
 polar lexicon (every n_domains-th word), so domains differ in vocabulary, as multi-domain sentiment
 data do, while any held-out domain's words all occur in the others.
 

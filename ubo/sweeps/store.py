@@ -202,7 +202,9 @@ class Store:
         if frame.empty:
             return frame
         cells = self.cells()
-        return frame.merge(cells[cells.state == "done"].drop(columns=["state", "error", "probe_error"], errors="ignore"), on="cell", how="left")
+        cells = cells[cells.state == "done"].drop(columns=["state", "error", "probe_error"], errors="ignore")
+        shared = [c for c in cells.columns if c in frame.columns and c != "cell"]  # e.g. the trace's `algorithm`
+        return frame.merge(cells.drop(columns=shared), on="cell", how="left")
 
     def probes(self, keys=None) -> pd.DataFrame:
         """Every probe row of every finished cell (cells that applied probes)."""
