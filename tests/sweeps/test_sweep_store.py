@@ -43,7 +43,11 @@ def test_frame_is_the_runners_trace_bit_for_bit(tmp_path):
     assert len(frame) == 2 * 4 * 4                       # 2 cells x 4 recorded steps x 4 runs
     expected = direct.to_frame()
     for column in expected:
-        assert mine[column].to_numpy().tobytes() == expected[column].to_numpy().tobytes(), column
+        a, b = mine[column].to_numpy(), expected[column].to_numpy()
+        if b.dtype == object:  # names: compare values (bytes of an object array are pointers)
+            assert a.tolist() == b.tolist(), column
+        else:
+            assert a.tobytes() == b.tobytes(), column
     assert store.trace(cell.key).equals(direct)
     assert set(mine["problem.noise"]) == {"bounded"} and set(mine["hyper.eta"]) == {0.01}
 
