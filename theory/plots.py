@@ -68,10 +68,16 @@ def tracking_figure(traces: dict, ceilings: dict):
     return fig
 
 
-def tails_figure(tables: dict):
-    """tables {name: quantile table of sup_t ||y - y*||} (theory.tails.quantile_table)."""
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+def tails_figure(tables: dict, ceilings: dict | None = None, traces: dict | None = None):
+    """tables {name: quantile table of sup_t ||y - y*||} (theory.tails.quantile_table); with ``ceilings``
+    (theory.probes.tracking_ceilings) each method's a.s. ceiling on the sup (largest over runs) is drawn dashed."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ceilings = ceilings or {}
     for i, (name, t) in enumerate(tables.items()):
+        cb = ceilings.get(name)
+        if cb is not None:
+            ax.axhline(float(np.nanmax(cb["sup"])), color=f"C{i}", linestyle="--", linewidth=1,
+                       label=f"{name}: a.s. ceiling on sup_t (P4)")
         L = np.log(1 / t["delta"].to_numpy())
         q = t["q"].to_numpy()
         lo = np.clip(q - t["ci_low"].to_numpy(), 0, None)
@@ -83,7 +89,8 @@ def tails_figure(tables: dict):
                     label=f"{name}: a + b log(1/delta)")
     ax.set_xlabel("log(1/delta)")
     ax.set_ylabel("(1-delta)-quantile of sup_t ||y_t - y*_t||")
-    ax.set_title("Tail quantiles across runs")
+    ax.set_yscale("log")
+    ax.set_title("Tail quantiles across runs, with the a.s. ceilings")
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
