@@ -179,9 +179,10 @@ def _adam_no_sqrt(self, old, new):
 
 
 def _swap_beta(algo, label: str):
-    """beta -> 1 - beta: the other momentum convention (m <- (1-beta) m + beta h for BO-REP/SLIP)."""
-    beta = algo.hyper()["beta"]
-    return dataclasses.replace(_subclass(algo, label), beta=1.0 - beta)
+    """The other momentum convention (m <- (1-beta) m + beta h for BO-REP/SLIP) behind the same declared beta."""
+    swapped = dataclasses.replace(algo, beta=1.0 - algo.hyper()["beta"])
+    parent = type(algo)
+    return _subclass(algo, label, step=lambda self, oracle, s: parent.step(swapped, oracle, s))
 
 
 def _constants(**scale):

@@ -1,6 +1,6 @@
 """The papers' parameter choices as plain functions of (constants, eps, delta).
 
-The papers fix only orders (papers.md sections 2.4, 3.4, 4.3; exact constants [U]). The explicit
+The papers fix only orders (BO-REP, Hao, Gong, Liu, ICLR 2024, Theorem 1; SLIP, Gong, Hao, Liu, ICML 2024, main theorem; AdamBO, Gong, Hao, Liu, TMLR, main theorem; their constants are not stated). The explicit
 constants below are the choices of this toolkit; each is picked so that one term of a stated
 bound is at most a fixed fraction of eps, as written next to it.
 
@@ -8,20 +8,20 @@ Shared quantities (c = synthetic.constants.Constants):
     (L0, L1)     Phi's smoothness pair: the family's certificate, else the lemma (theory.phi_smoothness)
     sigma_h      hypergradient noise size  sigma_f + (l_f0 / mu) sigma_g2   (||z|| <= l_f0/mu)
     b_y          sensitivity of the estimator's mean to ||y - y*||:
-                 L_x0 + kappa L_y0 + (1 + kappa) l_g2 l_f0 / mu   (papers.md section 1.4, inside the A1 radius)
+                 L_x0 + kappa L_y0 + (1 + kappa) l_g2 l_f0 / mu   (the A1 assumption of BO-REP, inside its radius)
     eps_y        lower-level accuracy target  eps / (4 b_y);   eps_z = eps / (4 l_g1)
 
-Normalized momentum (theory-probes.md section 3.1, BO-REP / SLIP):
+Normalized momentum (Cutkosky, Mehta, ICML 2020, adapted in docs/theory.md section 2; BO-REP / SLIP):
     1 - beta = min(1, (eps / sigma_h)^2)                              [noise term 16 sigma sqrt(1-beta) ~ eps]
     eta <= min(eps (1 - beta) / (64 L0),  (1 - beta) / (32 (e - 1) L1))  [L0 term <= eps/4; the L1 condition]
-Lower level (theory-probes.md section 3.2: e_t <= (1-gamma mu)^t e_0 + 2 gamma sigma^2/mu + 2 Delta^2/(gamma mu)^2):
+Lower level (docs/theory.md section 3: e_t <= (1-gamma mu)^t e_0 + 2 gamma sigma^2/mu + 2 Delta^2/(gamma mu)^2):
     gamma = min(1/l_g1, mu eps_y^2 / (8 sigma_g1^2 log(e/delta)))    [noise term <= (eps_y/2)^2 / log factor]
     eta  <= gamma mu eps_y / (4 kappa)                                 [drift term kappa eta/(gamma mu) <= eps_y/4]
     nu    = min(1/l_g1, mu eps_z^2 / (8 sigma_h^2 log(e/delta)))
     T0    = ceil(log(D0 / eps_y) / (mu gamma))                        [contracts an initial distance D0]
 BO-REP period: I = max(1, floor(eps_y / (4 kappa eta))) so y* drifts <= eps_y/4 between refreshes;
     N = ceil(log(8) / (mu gamma)) steps contract the error by 8 each refresh.
-AdamBO (papers.md section 4.3: beta <= O(lambda), eta <= O(lambda^1.5 beta)):
+AdamBO (Gong, Hao, Liu, TMLR, main theorem: beta <= O(lambda), eta <= O(lambda^1.5 beta)):
     beta = min(1/2, lam, (eps / sigma_h)^2), beta_sq = beta,
     eta = lam^1.5 beta min(eps / (64 L0), 1 / (32 (e - 1) L1)), also capped by the drift condition with
     the per-coordinate step bound (algorithms.upper.adam_step_bound) times sqrt(dim_x);
@@ -90,7 +90,7 @@ def warm_start_steps(c: Constants, eps: float, gamma: float, distance0: float = 
 
 
 def slip(c: Constants, eps: float, delta: float = 0.1, distance0: float = 1.0) -> dict:
-    """SLIP (papers.md section 3.4): eta, beta, gamma, nu, T0, z radius l_f0/mu."""
+    """SLIP (Gong, Hao, Liu, ICML 2024, main theorem): eta, beta, gamma, nu, T0, z radius l_f0/mu."""
     _check(eps, delta)
     eps_y, eps_z = accuracy_targets(c, eps)
     omb = momentum_one_minus_beta(c, eps)
@@ -101,7 +101,7 @@ def slip(c: Constants, eps: float, delta: float = 0.1, distance0: float = 1.0) -
 
 
 def borep(c: Constants, eps: float, delta: float = 0.1, distance0: float = 1.0) -> dict:
-    """BO-REP (papers.md section 2.4): SLIP's steps plus period I, refresh length N and Epoch-SGD.
+    """BO-REP (Hao, Gong, Liu, ICLR 2024, Theorem 1): SLIP's steps plus period I, refresh length N and Epoch-SGD.
 
     Epoch-SGD starts at gamma_1 = 1/l_g1 and halves the step each epoch until it reaches gamma;
     its total length n_1 (2^E - 1) matches SLIP's warm start T0.
@@ -122,7 +122,7 @@ def neumann_terms(c: Constants, eps: float) -> int:
 
 def adambo(c: Constants, eps: float, delta: float = 0.1, lam: float = 0.1, dim_x: int = 1,
            distance0: float = 1.0) -> dict:
-    """AdamBO (papers.md section 4.3): beta, beta_sq, eta, lam, gamma, T0, Neumann (C, Q)."""
+    """AdamBO (Gong, Hao, Liu, TMLR, main theorem): beta, beta_sq, eta, lam, gamma, T0, Neumann (C, Q)."""
     from ubo.algorithms.upper import adam_step_bound
 
     _check(eps, delta)
@@ -183,7 +183,7 @@ def ttsa(c: Constants, eps: float, delta: float = 0.1, steps: int | None = None)
 
 
 def accbo(c: Constants, eps: float, delta: float = 0.1, distance0: float = 1.0) -> dict:
-    """AccBO (papers.md section 5; the paper's constants [U], toolkit choices):
+    """AccBO (Gong, Hao, Liu, NeurIPS 2024; the paper's constants are not stated, toolkit choices):
     recursive-momentum error ~ sqrt(1-beta) sigma_h + eta L0 / sqrt(1-beta), so 1 - beta = min(1, (eps/sigma_h)^2)
     and eta = min(eps sqrt(1-beta) / (64 L0), the L1 condition, the drift condition) = Theta(eps^2);
     lower level: SLIP's gamma and T0, the strongly convex Nesterov momentum theta = (1 - sqrt(mu gamma)) /
