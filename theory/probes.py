@@ -228,7 +228,7 @@ def probe_smoothness(problem, rec, data: dict | None = None) -> pd.DataFrame:
                      note="the method never moved: no secant")
     hess_max = float(np.max(data["hessian"]))
     rows = [secant,
-            row("P8", name, "max_t ||Hess Phi|| / certified L0 (L1 matters if > 1)", hess_max / L0,
+            row("P8", name, "max_t Hessian norm / certified L0 (L1 matters if > 1)", hess_max / L0,
                 note="report: > 1 means the path left the bounded-smooth regime (frontier at L1 = 0 exceeds L0)"),
             row("P8", name, "max ||Hess Phi|| / (L0 + L1 G)", float(np.max(data["hessian"] / (L0 + L1 * data["grad_norm"]))),
                 1.0, bounds.EVERY, "Hessian form on the path"),

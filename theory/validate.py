@@ -41,14 +41,15 @@ def tuned_hyper(name: str, c, steps: int = 2000) -> dict:
 
     eta = 5 / T: on ``steep`` the path to the minimiser (length ~4) takes ~80% of the horizon, most of it
     where L1 ||grad Phi|| > L0. beta = 0.9 (old-momentum weight) so that the two momentum conventions
-    differ; AdamBO's Neumann depth Q = ceil((C / mu) log 100) makes the truncation factor (1 - mu/C)^Q <= 1%.
+    differ; AdamBO's Neumann depth Q = ceil((C / mu) log 10) makes the truncation factor (1 - mu/C)^Q <= 10%
+    (the theory's depth, ~(C / mu) log(1/eps), costs twice as many HVP calls; P5 reports the truncation bias).
     """
     gamma = min(0.1, 1.0 / c.l_g1)
     warm = math.ceil(3.0 / (c.mu * gamma))
     radius = c.l_f0 / c.mu
     eta = 5.0 / steps
     normalized = {"eta": eta, "beta": 0.9, "gamma": gamma, "nu": gamma, "z_radius": radius}
-    depth = math.ceil(c.l_g1 / c.mu * math.log(100.0))
+    depth = math.ceil(c.l_g1 / c.mu * math.log(10.0))
     table = {
         "slip": {**normalized, "warm_start": warm},
         "borep": {**normalized, "period": 10, "lower_steps": 10, "epoch_gamma": gamma, "epochs": 4,
