@@ -196,7 +196,8 @@ def _noise_rows(name, label, resid: torch.Tensor, ceiling: torch.Tensor, bounded
     mean_bound = B * math.sqrt(2 * math.log(2 / MEAN_DELTA) / n)
     note = "" if bounded else "; noise not a.s. bounded: reported, not judged"
     return [row("P13", name, f"max ||{label}|| / certified a.s. size", float(ratio.max()), 1.0,
-                "every realisation" if bounded else "report", f"{what}; {n} samples{note}"),
+                "every realisation" if bounded else "report",
+                f"{what}; {n} samples; tight by construction (the bounded law has ||xi|| = sigma){note}"),
             row("P13", name, f"||mean of {label}|| (unbiased oracle)", float(resid.mean(dim=0).norm()), mean_bound,
                 "probability 1-delta" if bounded else "report",
                 f"Azuma-Hoeffding, delta={MEAN_DELTA:g}, B={B:.3g}, N={n}{note}")]
