@@ -276,7 +276,7 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
 
     constants = getattr(problem, "constants", None)
     meta = {
-        "algorithm": algorithm.name, "hyper": algorithm.hyper(), "problem": problem.name,
+        "algorithm": algorithm.name, "hyper": algorithm.resolved(problem).hyper(), "problem": problem.name,
         "problem_params": dict(getattr(problem, "params", {})),
         "constants": constants.as_dict() if constants is not None else None,
         "runs": R, "run_ids": oracle.run_ids.tolist(), "steps": steps, "seed": seed,

@@ -1,6 +1,6 @@
 """Synthetic bilevel problems with certified constants, counted stochastic oracles and noise laws."""
 
-from ubo.synthetic import curvature, logcosh_bilevel, quadratic
+from ubo.synthetic import curvature, logcosh_bilevel, quadratic, steep
 from ubo.synthetic.constants import Constants
 from ubo.synthetic.noise import LAWS, NoiseLaw
 from ubo.synthetic.oracle import KINDS, Oracle
@@ -15,6 +15,8 @@ register("curvature", "F4: ridge lower level with x-dependent curvature lam*sigm
          "landscape + validation least squares; minibatch data noise")(curvature.curvature)
 register("decoupled", "F2: (L0,L1) cosh landscape + c*logcosh(y - t) over a quadratic lower level "
          "(exact drift ||J|| eta)")(logcosh_bilevel.decoupled)
+register("steep", "F5: F3 started far out on one cosh axis (||grad2 Phi|| grows with ||grad Phi||: L1 matters); "
+         "the default of ubo validate")(steep.steep)
 register("quadratic", "bounded-smooth (L1 = 0) finite sum of n random quadratics, minibatch noise "
          "(benchopt-like simulated quadratic)")(quadratic.quadratic)
 

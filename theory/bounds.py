@@ -38,7 +38,7 @@ def stationarity_applies(eta: float, beta: float, L1: float) -> bool:
     return L1 == 0 or eta <= (1.0 - beta) / (32.0 * (E - 1.0) * L1)
 
 
-@bound(EXPECTATION, "derived here (theory-probes.md section 3.1; Cutkosky-Mehta 2020 adapted to (L0,L1))")
+@bound(EXPECTATION, "derived in docs/theory.md section 2 (Cutkosky, Mehta, 'Momentum improves normalized SGD', ICML 2020, Theorem 1, adapted to (L0,L1))")
 def stationarity_bound(L0: float, L1: float, delta_phi: float, eta: float, beta: float, steps: int,
                        sigma: float, eps0: float, bias: float = 0.0) -> float:
     """Average stationarity of normalized SGD with momentum (m_t = beta m_{t-1} + (1-beta) g_t).
@@ -64,7 +64,7 @@ def descent_applies(eta: float, L1: float) -> bool:
     return L1 == 0 or eta <= 1.0 / (3.0 * E * L1)
 
 
-@bound(EVERY, "derived here: (C4) of theory-probes.md section 1.3 (Cutkosky-Mehta 2020, Lemma 2 under (L0,L1))")
+@bound(EVERY, "derived in docs/theory.md section 2 (Cutkosky, Mehta, 'Momentum improves normalized SGD', ICML 2020, Lemma 2, under (L0,L1))")
 def descent_bound(eta: float, L0: float) -> float:
     """Per-step descent inequality of a normalized step x' = x - eta m/||m||, eps = m - grad Phi(x):
 
@@ -76,7 +76,7 @@ def descent_bound(eta: float, L0: float) -> float:
     return 0.5 * E * L0 * eta**2
 
 
-@bound(EXPECTATION, "derived here (theory-probes.md section 3.3)")
+@bound(EXPECTATION, "derived in docs/theory.md section 2 (momentum-error unrolling)")
 def momentum_error_bound(beta: float, eps0: np.ndarray, sigma: float, eta: float, L0: float, L1: float,
                          grad_norms: np.ndarray, bias_max: float) -> np.ndarray:
     """E||m_t - grad Phi(x_t)|| for t = 0..T-1, from eps_t = beta eps_{t-1} + beta (grad Phi_{t-1} - grad Phi_t)
@@ -99,14 +99,14 @@ def momentum_error_bound(beta: float, eps0: np.ndarray, sigma: float, eta: float
     return powers * float(eps0) + sigma * math.sqrt(1.0 - beta) + (E - 1.0) * eta * drift + bias_max
 
 
-@bound(EVERY, "papers.md section 1.4: y* is ||J||-Lipschitz (<= kappa); normalized steps have length eta")
+@bound(EVERY, "Ghadimi, Wang, 'Approximation methods for bilevel programming', arXiv:1802.02246, Lemma 2.2: y* is kappa-Lipschitz; normalized steps have length eta")
 def drift_bound(step_length, lipschitz: float):
     """||y*(x_{t+1}) - y*(x_t)|| <= lipschitz * ||x_{t+1} - x_t|| (= lipschitz * eta for normalized steps)."""
     return lipschitz * np.asarray(step_length, dtype=float)
 
 
 # ---- lower level: SGD tracking a drifting minimiser ---------------------------------------
-@bound(EXPECTATION, "derived here (theory-probes.md section 3.2; cf. Cutler-Drusvyatskiy-Harchaoui 2023)")
+@bound(EXPECTATION, "derived in docs/theory.md section 3 (cf. Cutler, Drusvyatskiy, Harchaoui, 'Stochastic optimization under distributional drift', JMLR 2023)")
 def tracking_mean_bound(t, e0: float, gamma: float, mu: float, sigma_g: float, drift: float) -> np.ndarray:
     """E||y_t - y*(x_t)||^2 <= (1 - gamma mu)^t e_0 + 2 gamma sigma_g^2 / mu + 2 drift^2 / (gamma mu)^2.
 
@@ -118,7 +118,7 @@ def tracking_mean_bound(t, e0: float, gamma: float, mu: float, sigma_g: float, d
     return (1 - gamma * mu) ** t * e0 + 2 * gamma * sigma_g**2 / mu + 2 * drift**2 / (gamma * mu) ** 2
 
 
-@bound(EVERY, "derived here (theory-probes.md section 3.2)")
+@bound(EVERY, "derived in docs/theory.md section 3")
 def tracking_ceiling(t, d0, gamma: float, mu: float, sigma_g: float, drift) -> np.ndarray:
     """Almost-sure ceiling under bounded noise (||xi|| <= sigma_g a.s.), for every t and realisation:
 
@@ -132,7 +132,7 @@ def tracking_ceiling(t, d0, gamma: float, mu: float, sigma_g: float, drift) -> n
     return (1 - gamma * mu) ** t * np.asarray(d0, dtype=float) + sigma_g / mu + np.asarray(drift) / (gamma * mu)
 
 
-@bound(EXPECTATION, "derived here (theory-probes.md section 3.2, BO-REP periodic updates)")
+@bound(EXPECTATION, "derived in docs/theory.md section 3 (BO-REP periodic updates, Hao, Gong, Liu, ICLR 2024)")
 def periodic_tracking_bound(steps: int, d0: float, gamma: float, mu: float, sigma_g: float, inner: int,
                             period: int, drift: float, almost_sure: bool = False) -> np.ndarray:
     """BO-REP's two-map recursion: the bound on ||y - y*(x_k)|| in the state after k iterations, k = 0..steps.
@@ -165,7 +165,7 @@ def periodic_tracking_bound(steps: int, d0: float, gamma: float, mu: float, sigm
 
 
 # ---- linear system: z and the Neumann series ---------------------------------------------
-@bound(EVERY, "theory-probes.md section 3.3 (deterministic SOBA-style z recursion)")
+@bound(EVERY, "derived in docs/theory.md section 4 (SOBA z recursion, Dagreou et al., NeurIPS 2022)")
 def z_contraction_bound(k, e0: float, nu: float, mu: float) -> np.ndarray:
     """Noise-free z_k = z_{k-1} - nu (A z_{k-1} - b) at fixed (x, y): ||z_k - z*|| <= (1 - nu mu)^k ||z_0 - z*||.
 
@@ -175,7 +175,7 @@ def z_contraction_bound(k, e0: float, nu: float, mu: float) -> np.ndarray:
     return (1 - nu * mu) ** np.asarray(k, dtype=float) * e0
 
 
-@bound(EVERY, "theory-probes.md section 3.3 (Neumann identity S_Q = A^-1 (I - (I - A/C)^Q))")
+@bound(EVERY, "derived in docs/theory.md section 4 (Neumann identity S_Q = A^-1 (I - (I - A/C)^Q); Ji, Yang, Liang, ICML 2021)")
 def neumann_bias_bound(mu: float, C: float, depth: int, jac_norm: float, grad_y_norm: float) -> float:
     """Truncation bias of the Neumann hypergradient with S_Q = (1/C) sum_{q<Q} (I - A/C)^q:
 

@@ -1,4 +1,7 @@
-"""Subcommands ``ubo validate`` (the main job) and ``ubo demo`` (certified constants + a certificate check)."""
+"""Subcommands ``ubo validate`` (the main job) and ``ubo demo`` (certified constants + a certificate check).
+
+``ubo validate`` exits 0 when every judged row holds, 1 when a judged row fails (or, with --mutants, when a
+planted bug escapes), 2 on bad usage."""
 
 from __future__ import annotations
 
@@ -14,8 +17,44 @@ def _fail(command: str, err: Exception) -> int:
     return 2
 
 
+def _mutants(args) -> int:
+    """``ubo validate --mutants``: the detection matrix of theory.mutants (exit 1 if a mutant escapes)."""
+    import pandas as pd
+
+    from ubo.theory import mutants
+
+    try:
+        names = None if args.mutants == "all" else [n for n in args.mutants.split(",") if n]
+        if names:
+            for n in names:
+                mutants.get(n)
+        if args.output is not None:
+            from ubo.theory.report import check_output_dir
+            check_output_dir(args.output)
+    except ValueError as err:
+        return _fail("validate", err)
+    results = mutants.run_mutants(names, quick=args.quick, seed=args.seed, progress=not args.no_progress)
+    matrix = mutants.detection_matrix(results)
+    with pd.option_context("display.width", 250, "display.max_rows", 500, "display.max_colwidth", 120):
+        print(matrix.drop(columns=["caught by"]).to_string(index=False))
+        for _, r in matrix.iterrows():
+            print(f"\n{r['mutant']}: {r['caught by'] or 'NOT CAUGHT'}")
+    if args.output is not None:
+        from pathlib import Path
+        Path(args.output).mkdir(exist_ok=True)
+        matrix.to_csv(Path(args.output) / "mutants.csv", index=False)
+    escaped = matrix[~matrix["caught"]]
+    print(f"\n{len(matrix) - len(escaped)} of {len(matrix)} mutants caught"
+          + (f"; escaped: {', '.join(escaped['mutant'])}" if len(escaped) else ""))
+    return 1 if len(escaped) else 0
+
+
 def _validate(args) -> int:
-    from ubo.theory.validate import DEFAULT_ALGORITHMS, FULL, QUICK, check_options, default_output, validate
+    from ubo.theory.validate import (DEFAULT_ALGORITHMS, FULL, QUICK, check_options, default_output, failed_rows,
+                                     validate)
+
+    if args.mutants is not None:
+        return _mutants(args)
 
     names = DEFAULT_ALGORITHMS if args.algorithms is None else tuple(a for a in args.algorithms.split(",") if a)
     if args.output is None:
@@ -32,21 +71,22 @@ def _validate(args) -> int:
     verdict, path = validate(problem=args.problem, names=names, runs=runs, steps=steps, noise=args.noise,
                              sigma=args.sigma, seed=args.seed, output=args.output, quick=args.quick,
                              progress=not args.no_progress, rates=not args.no_rates)
-    show = verdict[["probe", "algorithm", "quantity", "measured", "bound", "holds"]]
+    show = verdict[["probe", "algorithm", "quantity", "measured", "bound", "ratio", "kind", "holds"]]
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 48):
         print(show.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    failed = verdict[verdict["holds"] == False]  # noqa: E712
-    print(f"\n{len(failed)} bound(s) did not hold "
-          f"({int((failed['kind'] == 'every realisation').sum())} per-realisation). Report: {path}/report.md")
-    return 0
+    failed = failed_rows(verdict)
+    print(f"\n{len(failed)} judged row(s) did not hold "
+          f"({int(failed['kind'].isin(['every realisation', 'identity', 'sanity']).sum())} per-realisation, identity "
+          f"or sanity). Report: {path}/report.md")
+    return 1 if len(failed) else 0
 
 
 def add_validate_parser(subparsers) -> None:
     p = subparsers.add_parser("validate", help="run BO-REP, SLIP, AdamBO and a baseline, apply every probe, "
                                                "write a report folder")
-    p.add_argument("--problem", default="coupled", help="synthetic problem family (ubo problems); default coupled")
+    p.add_argument("--problem", default="steep", help="synthetic problem family (ubo problems); default steep")
     p.add_argument("--algorithms", default=None,
                    help="comma-separated names; default borep,slip,adambo,soba (soba = bounded-smooth baseline)")
     p.add_argument("--runs", type=int, default=None, help="runs per algorithm (default 1000; --quick 200)")
@@ -61,6 +101,9 @@ def add_validate_parser(subparsers) -> None:
     p.add_argument("--quick", action="store_true", help="small configuration (about 30 s) for tests")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--no-rates", action="store_true", help="skip the P9 rate sweeps")
+    p.add_argument("--mutants", nargs="?", const="all", default=None,
+                   help="run the planted-bug catalogue (theory.mutants; all, or comma-separated names) and print the "
+                        "detection matrix; with --quick the quick plan; exit 1 if a mutant is not caught")
     p.set_defaults(func=_validate)
 
 
@@ -99,7 +142,7 @@ def _demo(args) -> int:
     for key, value in c.as_dict().items():
         print(f"  {key:14s} {value}")
     lemma = phi_smoothness(c)
-    print(f"Phi lemma (papers.md 1.3): L0={lemma.L0:.4g}, L1={lemma.L1:.4g}, radius={lemma.radius:.3g}, "
+    print(f"Phi lemma (BO-REP, ICLR 2024): L0={lemma.L0:.4g}, L1={lemma.L1:.4g}, radius={lemma.radius:.3g}, "
           f"kappa={lemma.kappa:.4g}; looseness vs certificate {looseness(c)}")
     check = certificate_check(problem, args.points, args.seed)
     ok = check["max_ratio"] <= 1 + 1e-9

@@ -1,6 +1,6 @@
 """Phi = f(x, y*(x)) is (L0, L1)-smooth: the generic lemma's constants from a problem's Constants.
 
-Lemma (papers.md section 1.3; BO-REP / SLIP / AdamBO, constants derived in docs/theory.md):
+Lemma (Hao, Gong, Liu, ICLR 2024 (BO-REP), the lemma that Phi is (L0, L1)-smooth, number unverified; also used by SLIP and AdamBO; constants derived in docs/theory.md section 1):
 with kappa = l_g1 / mu and r_f = 1 / sqrt(2 (L_x1^2 + L_y1^2)), for ||x - x'|| <= r_f / sqrt(1 + kappa^2)
 
     ||grad Phi(x) - grad Phi(x')|| <= (L0 + L1 ||grad Phi(x)||) ||x - x'||,

@@ -1,15 +1,18 @@
-"""Probes P1-P10 (theory-probes.md section 7.2): a trace or a per-step record, its problem -> a tidy table.
+"""Probes P1-P10: a trace or a per-step record, its problem -> a tidy table (P11-P15: theory.replay).
 
 Every probe returns a DataFrame with the columns of ``COLUMNS``:
     probe, algorithm, quantity, measured, bound, ratio (= measured / bound), holds, kind, note
 ``holds`` is True / False where a bound applies, None where the row only reports. ``kind`` says how to
 read a failure: "every realisation" -> a bug (or wrong constants); "expectation" -> the measured value is
-a mean over runs; "probability 1-delta" -> a quantile over runs; "outside assumptions" -> the bound is
-compared although an assumption fails (e.g. heavy-tailed noise): an exceedance is a finding, not a bug;
-"report" -> no bound stated.
+a mean over runs; "probability 1-delta" -> a quantile over runs; "identity" -> a line of the algorithm box
+replayed (exact up to round-off); "sanity" -> a certified constant checked on the path; "outside
+assumptions" -> the bound is compared although an assumption fails (e.g. heavy-tailed noise): an
+exceedance is a finding, not a bug. Rows with ``holds`` None: "report" (no bound stated, or the bound
+cannot fail by construction: the note says why), "vacuous" (the bound is above what not moving at all
+gives), "inconclusive". ``ratio`` is always measured / bound: <= 1 holds.
 
 Trace probes (all runs, ``algorithms.run(..., every_step_summary=True)``): P1 stationarity, P4 tracking,
-P5 z error, P10 tails. Step probes (a small sub-batch recorded every step, theory.recording):
+P5 z error, P10 tails. Step probes (a small sub-batch recorded at every step of the horizon, theory.recording):
 P2 descent, P3 step and drift, P6 conditional bias, P7 momentum error, P8 smoothness. P9 (rates) is
 ``theory.rates.rate_probe`` because it runs its own sweeps.
 """
@@ -24,6 +27,7 @@ import torch
 
 from ubo.theory import bounds
 from ubo.theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness
+from ubo.theory.recording import check_problem, check_trace
 from ubo.theory.smoothness import frontier, secant_ceiling, secant_smoothness
 from ubo.theory.tails import heavy_tail_flag, quantile_ci, quantile_table
 
@@ -34,13 +38,14 @@ SINGLE_SGD = ("slip", "adambo", "soba", "ma_soba")              # one lower SGD 
 Z_METHODS = ("borep", "slip", "soba", "ma_soba")               # SOBA-style z recursion with step nu
 OUTSIDE = "outside assumptions"                # a bound compared although its assumptions fail (finding, not bug)
 RTOL = 1e-9                                    # round-off allowance for per-realisation bounds
+UNJUDGED = ("report", "vacuous", "inconclusive")  # kinds whose rows never get a verdict
 
 
 def row(probe, algorithm, quantity, measured, bound=math.nan, kind="report", note="", holds=None) -> dict:
     """One table row; ``holds`` defaults to measured <= bound (with round-off slack) when a bound is given."""
     measured, bound = float(measured), float(bound)
     ratio = measured / bound if math.isfinite(bound) and bound != 0 else math.nan
-    if holds is None and math.isfinite(bound) and kind != "report":
+    if holds is None and math.isfinite(bound) and kind not in UNJUDGED:
         holds = bool(measured <= bound * (1 + RTOL) + RTOL * 1e-3)
     return {"probe": probe, "algorithm": algorithm, "quantity": quantity, "measured": measured, "bound": bound,
             "ratio": ratio, "holds": holds, "kind": kind, "note": note}
@@ -120,16 +125,19 @@ def probe_step_drift(problem, rec) -> pd.DataFrame:
         eta = rec.hyper["eta"]
         dev = float(((step - eta).abs() / eta).max())
         rows.append(row("P3", name, "max_t,r |step - eta| / eta", dev, 1e-9, bounds.EVERY, "drift identity"))
-    elif name == "adambo" and rec.hyper.get("adam") == "analysed":
+    elif name == "adambo" and rec.hyper.get("adam") in ("corrected", "uncorrected"):
         from ubo.algorithms.upper import adam_step_bound
 
-        per = adam_step_bound(rec.hyper["eta"], rec.hyper["beta"], rec.hyper["beta_sq"]) * math.sqrt(problem.dim_x)
+        per = adam_step_bound(rec.hyper["eta"], rec.hyper["beta"], rec.hyper["beta_sq"],
+                              bias_correction=rec.hyper["adam"] == "corrected") * math.sqrt(problem.dim_x)
         rows.append(row("P3", name, "max_t,r step length", float(step.max()), per, bounds.EVERY,
                         "Adam step <= eta * adam_step_bound * sqrt(d_x)"))
     else:
         rows.append(row("P3", name, "max_t,r step length", float(step.max())))
     ratio = drift / (lip * step).clamp_min(1e-300)
-    rows.append(row("P3", name, "max_t,r drift / (Lip(y*) step)", float(ratio.max()), 1.0, bounds.EVERY,
+    moved = step > 0
+    rows.append(row("P3", name, "max_t,r drift / (Lip(y*) step)", float(ratio[moved].max()) if moved.any() else math.nan,
+                    1.0, "report", f"tautology (||J|| is the Lipschitz constant of y* = Jx), not judged; "
                     f"Lip(y*)={lip:.4g}, kappa={problem.constants.kappa:.4g}"))
     return table(rows)
 
@@ -155,8 +163,9 @@ def probe_bias(problem, rec) -> pd.DataFrame:
         y_part = c.L_x0 * d
     bound = y_part + c.l_g1 * ez + c.l_g2 * c.l_f0 * d / c.mu
     ratio = bias / bound.clamp_min(1e-300)
-    return table([row("P6", name, "max_t,r bias / bound", float(ratio.max()), 1.0, bounds.EVERY,
-                      f"mean bias {float(bias.mean()):.3g}"),
+    return table([row("P6", name, "max_t,r bias / bound", float(ratio.max()), 1.0, "report",
+                      f"problem property (E[h] rebuilt from the problem, algorithm-blind; P11 checks the "
+                      f"algorithm's h), not judged; mean bias {float(bias.mean()):.3g}"),
                   row("P6", name, "mean_t,r conditional bias", float(bias.mean()))])
 
 
@@ -180,8 +189,8 @@ def probe_momentum(problem, rec) -> pd.DataFrame:
                                                   float(bias[:, r].max()) if bias is not None else 0.0)
                       for r in range(rec.runs)], axis=1)
     mean_eps, mean_bound = eps_np.mean(axis=1), bound.mean(axis=1)
-    k = int(np.argmax(mean_eps / mean_bound))
-    return table([row("P7", name, "max_t mean_r ||m_t - grad Phi|| / bound", mean_eps[k] / mean_bound[k], 1.0,
+    k = 1 + int(np.argmax(mean_eps[1:] / mean_bound[1:]))  # t = 0: the bound contains the measured eps_0
+    return table([row("P7", name, "max_{t>=1} mean_r ||m_t - grad Phi|| / bound", mean_eps[k] / mean_bound[k], 1.0,
                       bounds.EXPECTATION, f"worst t={k}; sigma_h={sigma:.3g}")])
 
 
@@ -211,9 +220,17 @@ def probe_smoothness(problem, rec, data: dict | None = None) -> pd.DataFrame:
     name = rec.algorithm
     data = smoothness_data(problem, rec) if data is None else data
     L0, L1 = data["L0"], data["L1"]
-    keep = np.isfinite(data["secant"])
-    rows = [row("P8", name, "max secant / (C2) ceiling", float(np.max(data["secant"][keep] / data["ceiling"][keep])),
-                1.0, bounds.EVERY, "certified constants"),
+    keep = np.isfinite(data["secant"]) & (data["length"] > 0)
+    if keep.any():
+        secant = row("P8", name, "max secant / (C2) ceiling", float(np.max(data["secant"][keep] / data["ceiling"][keep])),
+                     1.0, bounds.EVERY, "certified constants")
+    else:
+        secant = row("P8", name, "max secant / (C2) ceiling", math.nan, kind="inconclusive",
+                     note="the method never moved: no secant")
+    hess_max = float(np.max(data["hessian"]))
+    rows = [secant,
+            row("P8", name, "max_t Hessian norm / certified L0 (L1 matters if > 1)", hess_max / L0,
+                note="report: > 1 means the path left the bounded-smooth regime (frontier at L1 = 0 exceeds L0)"),
             row("P8", name, "max ||Hess Phi|| / (L0 + L1 G)", float(np.max(data["hessian"] / (L0 + L1 * data["grad_norm"]))),
                 1.0, bounds.EVERY, "Hessian form on the path"),
             row("P8", name, "frontier L0*(L1_cert) (Hessian)", float(frontier(data["hessian"], data["grad_norm"], L1)[0]),
@@ -227,7 +244,8 @@ def probe_smoothness(problem, rec, data: dict | None = None) -> pd.DataFrame:
 
 
 def step_probes(problem, rec) -> pd.DataFrame:
-    """P2, P3, P6, P7, P8 on one per-step record."""
+    """P2, P3, P6, P7, P8 on one per-step record (ValueError if the record's problem is not ``problem``)."""
+    check_problem(rec.problem, problem)
     return pd.concat([probe_descent(problem, rec), probe_step_drift(problem, rec), probe_bias(problem, rec),
                       probe_momentum(problem, rec), probe_smoothness(problem, rec)], ignore_index=True)
 
@@ -266,8 +284,12 @@ def probe_stationarity(trace, problem, bias_mean: float = 0.0, eps0_mean: float 
     sigma = _hyper_noise(problem, c.l_f0 / c.mu + float(np.nanmax(z_err)))
     eps0 = float(_np(trace.series["grad_phi_norm"][0]).mean()) if eps0_mean is None else eps0_mean
     b = bounds.stationarity_bound(L0, L1, _delta_phi(problem), eta, beta, T, sigma, eps0, bias_mean)
-    rows[0].update(row("P1", name, "mean_r avg_t ||grad Phi||", measured, b, bounds.EXPECTATION,
-                       f"sigma_h={sigma:.3g}, b_bar={bias_mean:.3g}, Delta={_delta_phi(problem):.4g}"))
+    still = float(problem.grad_phi(problem.x0[None]).norm())
+    kind = bounds.EXPECTATION if b < still else "vacuous"
+    note = f"sigma_h={sigma:.3g}, b_bar={bias_mean:.3g}, Delta={_delta_phi(problem):.4g}"
+    if kind == "vacuous":
+        note += f"; vacuous: not moving gives ||grad Phi(x0)|| = {still:.4g} < bound"
+    rows[0].update(row("P1", name, "mean_r avg_t ||grad Phi||", measured, b, kind, note))
     return table(rows)
 
 
@@ -414,9 +436,8 @@ def probe_tails(trace, problem, delta: float = 0.01) -> pd.DataFrame:
     q, lo, hi = quantile_ci(sup, delta)
     ceil = tracking_ceilings(trace, problem)
     bound = float(np.max(ceil["sup"][ok])) if ceil is not None else math.nan
-    kind = "report" if ceil is None else (bounds.PROBABILITY if c.noise_bounded else OUTSIDE)
-    rows.append(row("P10", name, f"q_{1 - delta:g}(sup_t ||y-y*||)", q, bound, kind,
-                    f"95% CI [{lo:.4g}, {hi:.4g}], R={sup.size}"))
+    rows.append(row("P10", name, f"q_{1 - delta:g}(sup_t ||y-y*||)", q, bound, "report",
+                    f"implied by P4's a.s. ceiling (not judged); 95% CI [{lo:.4g}, {hi:.4g}], R={sup.size}"))
     flag = heavy_tail_flag(sup)
     rows.append(row("P10", name, "tail index of sup_t ||y-y*|| (Hill)", flag["tail_index"],
                     note=f"best fit: {flag['best_model']}; heavy={flag['heavy']}"))
@@ -431,6 +452,8 @@ def probe_tails(trace, problem, delta: float = 0.01) -> pd.DataFrame:
 
 
 def trace_probes(trace, problem, bias_mean: float = 0.0, eps0_mean: float | None = None) -> pd.DataFrame:
-    """P1, P4, P5, P10 on one trace recorded with every_step_summary=True."""
+    """P1, P4, P5, P10 on one trace recorded with every_step_summary=True (ValueError if the trace's problem
+    is not ``problem``)."""
+    check_trace(trace, problem)
     return pd.concat([probe_stationarity(trace, problem, bias_mean, eps0_mean), probe_tracking(trace, problem),
                       probe_z(trace, problem), probe_tails(trace, problem)], ignore_index=True)

@@ -106,7 +106,7 @@ def _cell(value) -> str:
 
 def markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table (no extra dependency)."""
-    head = "| " + " | ".join(frame.columns) + " |"
+    head = "| " + " | ".join(str(c).replace("|", "\\|") for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, rule, *body])
@@ -138,10 +138,15 @@ def write_report(path, verdict: pd.DataFrame, tables: dict, figures: dict, confi
                  f"Problem `{config.get('problem')}`, noise `{config.get('noise')}` (sigma {config.get('sigma')}), "
                  f"{config.get('runs')} runs x {config.get('steps')} steps, seed {config.get('seed')}.", "",
                  "## Verdict", "",
-                 "`holds` is empty where a row only reports. Kinds: *every realisation* (a failure is a bug or "
-                 "wrong constants), *expectation* (mean over runs), *probability 1-delta* (quantile over runs), "
-                 "*rate* (slope within the stated tolerance), *outside assumptions* (compared although an assumption "
-                 "fails, e.g. heavy-tailed noise: an exceedance is a finding, not a bug).", "", markdown_table(verdict), ""]
+                 "`holds` is empty where a row is not judged. `ratio` is always measured / bound (<= 1 holds). "
+                 "Judged kinds: *every realisation* (a failure is a bug or wrong constants), *expectation* (mean "
+                 "over runs), *probability 1-delta* (quantile or concentration over runs), *identity* (a line of "
+                 "the algorithm box replayed with the noise off; exact up to round-off), *sanity* (a certified "
+                 "constant checked on the path), *rate* (slope or ratio against its prediction, with its CI), "
+                 "*outside assumptions* (compared although an assumption fails, e.g. heavy-tailed noise: an "
+                 "exceedance is a finding, not a bug). Not judged: *report* (no bound, or one that cannot fail by "
+                 "construction: the note says why), *vacuous* (the bound is above what not moving gives), "
+                 "*inconclusive* (e.g. a rate the noise-free control reproduces).", "", markdown_table(verdict), ""]
         for title, text in sections:
             lines += [f"## {title}", "", text, ""]
         lines += ["## Figures", ""]

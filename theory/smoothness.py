@@ -1,4 +1,5 @@
-"""Smoothness along trajectories (theory-probes.md sections 1.3 and 1.5).
+"""Smoothness along trajectories (the (L0, L1) condition of Zhang, He, Sra, Jadbabaie, ICLR 2020, and its
+secant measurement along update segments, as in their experiments).
 
 Secant smoothness of a step x_t -> x_{t+1} (after Zhang et al. 2020, ``eval_smooth``):
 

@@ -1,5 +1,5 @@
 """High-probability statements from repeated runs: tail quantiles, their exact confidence
-intervals, and the shape of the tail in delta (theory-probes.md section 4).
+intervals, and the shape of the tail in delta (order-statistic confidence intervals; Hill, Ann. Statist. 3(5), 1975).
 
     q_hat(1-delta)  = the ceil((1-delta) R)-th order statistic of the per-run statistic S_r
     exact CI        : #(S_r <= q_(1-delta)) ~ Binomial(R, 1-delta); ranks from its alpha/2, 1-alpha/2 quantiles

@@ -72,7 +72,7 @@ def test_correct_slip_passes_every_step_probe(problem):
     table = probes.step_probes(problem, rec)
     assert tuple(table.columns) == COLUMNS
     judged = table[table["holds"].notna()]
-    assert set(judged["probe"]) >= {"P2", "P3", "P6", "P7", "P8"}
+    assert set(judged["probe"]) >= {"P2", "P3", "P7", "P8"}  # P6 is algorithm-blind: reported, not judged
     assert judged["holds"].all(), judged
 
 
@@ -81,7 +81,7 @@ def test_correct_slip_passes_every_trace_probe(problem):
     trace = algorithms.run(algo, problem, runs=64, steps=200, seed=0, record_every=10, every_step_summary=True)
     table = probes.trace_probes(trace, problem, bias_mean=0.3)
     judged = table[table["holds"].notna()]
-    assert set(judged["probe"]) >= {"P1", "P4", "P5", "P10"}
+    assert set(judged["probe"]) >= {"P4", "P5"}  # P10's ceiling is implied by P4: reported
     assert judged["holds"].all(), judged
 
 

@@ -83,3 +83,24 @@ def test_validate_default_configuration(tmp_path):
     assert _main(["validate", "--no-progress", "--output", str(tmp_path / "r")]) == 0
     verdict = pd.read_csv(tmp_path / "r" / "tables" / "verdict.csv")
     assert not (verdict["holds"].astype(str) == "False").any()
+
+
+def test_exit_code_is_1_when_a_judged_row_fails(tmp_path, monkeypatch, capsys):
+    """A failed judged row exits 1 (no traceback); rows that only report never change the exit code."""
+    import ubo.theory.validate as job
+
+    def fake_validate(**kwargs):
+        verdict = pd.DataFrame([{"probe": "P11", "algorithm": "slip", "quantity": "q", "measured": 1.0, "bound": 0.5,
+                                 "ratio": 2.0, "holds": False, "kind": "identity", "note": ""},
+                                {"probe": "P1", "algorithm": "slip", "quantity": "q", "measured": 1.0, "bound": None,
+                                 "ratio": None, "holds": None, "kind": "report", "note": ""}])
+        return verdict, kwargs["output"]
+
+    monkeypatch.setattr(job, "validate", fake_validate)
+    assert _main(["validate", "--quick", "--no-progress", "--output", str(tmp_path / "r")]) == 1
+    assert "1 judged row(s) did not hold" in capsys.readouterr().out
+
+
+def test_unknown_mutant_exits_2(capsys):
+    assert _main(["validate", "--quick", "--mutants", "nope"]) == 2
+    assert "mutant must be one of" in capsys.readouterr().err
