@@ -27,12 +27,13 @@ Tensor = torch.Tensor
 def resolve_z_radius(setting, problem) -> float:
     """The z-projection radius a run uses: a number as given (inf: no projection), or for ``"paper"`` the
     radius l_f0 / mu of SLIP and BO-REP (||z*(x)|| <= l_f0 / mu under A2) from the problem's certified
-    constants; a problem that does not certify l_f0 (the realistic tasks) gets no projection (inf)."""
+    constants; a problem that does not certify l_f0 (the realistic tasks) gets no projection (inf), and so
+    does l_f0 = 0 (grad_y f = 0, so z* = 0 and z-SGD contracts to it; a radius must be positive)."""
     if setting != "paper":
         return setting
     c = getattr(problem, "constants", None)
     l_f0, mu = getattr(c, "l_f0", None), getattr(c, "mu", None)
-    if l_f0 is None or mu is None or not mu > 0:
+    if l_f0 is None or mu is None or not mu > 0 or not l_f0 > 0:
         return float("inf")
     return l_f0 / mu
 

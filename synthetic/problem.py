@@ -280,10 +280,12 @@ class BilevelProblem(ABC):
         params = getattr(self, "params", None)
         if params is None or not registered(self.name):
             return object.__repr__(self)
-        signature = inspect.signature(type(self).__init__).parameters
+        from ubo.synthetic.registry import problem_parameters
+
+        defaults = problem_parameters(self.name)
         args = [repr(self.name)]
         for key, value in params.items():
-            default = signature[key].default if key in signature else inspect.Parameter.empty
+            default = defaults.get(key, inspect.Parameter.empty)
             if default is inspect.Parameter.empty or type(value) is not type(default) or value != default:
                 args.append(f"{key}={value!r}")
         if self.device.type != "cpu":

@@ -49,7 +49,17 @@ def problem_parameters(name: str) -> dict:
     if name not in _REGISTRY:
         raise ValueError(f"problem name must be one of {sorted(_REGISTRY)}, got {name!r}")
     cls = typing.get_type_hints(_REGISTRY[name][0])["return"]
-    return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items() if k not in _INTERNAL}
+    out: dict = {}
+    for klass in cls.__mro__:  # a subclass __init__ that forwards **params also accepts its parent's keywords
+        if "__init__" not in vars(klass):
+            continue
+        signature = inspect.signature(klass.__init__).parameters
+        for k, p in signature.items():
+            if k not in _INTERNAL and k not in out and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                out[k] = p.default
+        if not any(p.kind is p.VAR_KEYWORD for p in signature.values()):
+            break
+    return out
 
 
 def make_problem(name: str, **params) -> BilevelProblem:
