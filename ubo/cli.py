@@ -16,6 +16,7 @@ def _problems(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from ubo.tasks.cli import add_tasks_parser
+    from ubo.theory.claims.cli import add_claims_parser
     from ubo.theory.cli import add_demo_parser, add_validate_parser
 
     parser = argparse.ArgumentParser(prog="ubo", description=__doc__)
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_validate_parser(sub)
     add_demo_parser(sub)
     add_tasks_parser(sub)
+    add_claims_parser(sub)
     p = sub.add_parser("problems", help="list the synthetic problem families")
     p.set_defaults(func=_problems)
     return parser
