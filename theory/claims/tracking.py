@@ -9,15 +9,16 @@ iterations; between refreshes y* moves by up to ||J|| I eta, so the uniform erro
 Probe. Runs start at y_0 = y*(x_0) (no initial error, so only the two terms remain) and every step's
 ||y_t - y*(x_t)|| enters the per-run maximum (the runner's every-step summary). The (1 - DELTA)-quantile
 over runs of that maximum is measured along a sweep of gamma (SLIP, eta fixed) and of I (BO-REP, gamma and
-N fixed), and the lemma's two-term shape is fitted by non-negative least squares in relative error:
-    SLIP    q(gamma) = a sqrt(gamma) + b eta / gamma        against  a sqrt(gamma)  and  b eta / gamma alone
-    BO-REP  q(I)     = a + b I eta                          against  a  and  b I eta alone
+N fixed), and the lemma's two-term shape is fitted by non-negative least squares in relative error, against each term alone and a constant
+(an error that does not depend on the swept parameter, e.g. a frozen lower level):
+    SLIP    q(gamma) = a sqrt(gamma) + b eta / gamma        against  a sqrt(gamma),  b eta / gamma,  a constant
+    BO-REP  q(I)     = a + b I eta                          against  a (constant)  and  b I eta
 SLIP's measured maxima are also divided by the almost-sure ceiling sigma_g1 / mu + ||J|| eta / (gamma mu)
 (valid for gamma <= 1/l_g1 from y_0 = y*(x_0)); a ratio above 1 is a bug, not bad luck.
 
 Verdict rule (declared before running; per method): reproduced when both fitted coefficients are positive,
-the two-term model's relative RMSE is <= 0.2, and it is <= 0.5 x the better one-term model's; otherwise
-not reproduced.
+the two-term model's relative RMSE is <= 0.2, and it is <= 0.5 x the best one-term model's (either term
+alone or a constant); otherwise not reproduced.
 """
 
 from __future__ import annotations
@@ -44,15 +45,16 @@ def fit_two_terms(q, f1, f2) -> dict:
     (a, b), _ = nnls(design, np.ones_like(q))
     both = float(np.sqrt(np.mean((design @ [a, b] - 1) ** 2)))
     single = []
-    for col in range(2):
-        (k,), _ = nnls(design[:, col:col + 1], np.ones_like(q))
-        single.append(float(np.sqrt(np.mean((design[:, col] * k - 1) ** 2))))
-    return {"a": float(a), "b": float(b), "rmse": both, "rmse_first": single[0], "rmse_second": single[1]}
+    for column in (design[:, 0], design[:, 1], 1.0 / q):  # each term alone, and a constant
+        (k,), _ = nnls(column[:, None], np.ones_like(q))
+        single.append(float(np.sqrt(np.mean((column * k - 1) ** 2))))
+    return {"a": float(a), "b": float(b), "rmse": both, "rmse_first": single[0], "rmse_second": single[1],
+            "rmse_constant": single[2]}
 
 
 def rule(fit: dict) -> str:
-    ok = fit["a"] > 0 and fit["b"] > 0 and fit["rmse"] <= 0.2 and fit["rmse"] <= 0.5 * min(fit["rmse_first"],
-                                                                                          fit["rmse_second"])
+    best_single = min(fit["rmse_first"], fit["rmse_second"], fit["rmse_constant"])
+    ok = fit["a"] > 0 and fit["b"] > 0 and fit["rmse"] <= 0.2 and fit["rmse"] <= 0.5 * best_single
     return REPRODUCED if ok else NOT_REPRODUCED
 
 
@@ -101,7 +103,7 @@ def claim_tracking(preset: dict, instance=l1_instance, sigma: float = 1.0, seed:
         terms = ("a sqrt(gamma)", "b eta/gamma") if method == "slip" else ("a", "b I eta")
         verdicts.append(verdict_row(method, rule(fit), (
             f"{terms[0]} + {terms[1]}: a = {fit['a']:.3g}, b = {fit['b']:.3g}, rel. RMSE {fit['rmse']:.3f} "
-            f"(alone: {fit['rmse_first']:.3f}, {fit['rmse_second']:.3f})")))
+            f"(alone: {fit['rmse_first']:.3f}, {fit['rmse_second']:.3f}; constant {fit['rmse_constant']:.3f})")))
     worst = float(s.max_over_ceiling.max())
     return ClaimResult(
         key="tracking", title="Claim 3: lower-level tracking lemmas",
@@ -111,6 +113,6 @@ def claim_tracking(preset: dict, instance=l1_instance, sigma: float = 1.0, seed:
         probe=(f"{1 - DELTA:.0%}-quantile over {runs} runs of max_t ||y_t - y*(x_t)|| over {steps} steps from y* "
                f"(SLIP: gamma sweep at eta = {eta:.3g}; BO-REP: period sweep, gamma = {gamma0:.3g}, N = {lower})."),
         rule="two-term NNLS fit with positive coefficients, relative RMSE <= 0.2 and <= half the best one-term "
-             "fit: reproduced; else not reproduced.",
+             "fit (either term alone or a constant): reproduced; else not reproduced.",
         verdicts=pd.DataFrame(verdicts), table=table, plot={"fits": fits},
         notes=[f"largest SLIP max / a.s. ceiling: {worst:.3f} (must be <= 1)"])
