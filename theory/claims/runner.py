@@ -38,7 +38,9 @@ def run_claims(preset: str = "quick", output="claims-report", only=None, seed: i
     config, start, results = PRESETS[preset], time.perf_counter(), []
     for name in names:
         kw = {"contrast": contrast} if name == "advantage" else {}
+        began = time.perf_counter()
         results.append(CLAIMS[name](config, instance=instance, seed=seed, progress=progress, **kw))
+        results[-1].notes.append(f"wall time {time.perf_counter() - began:.0f} s")
     constants = {k: getattr(schedules, k) for k in dir(schedules) if k.startswith("C_") or k == "ADAM_LAMBDA"}
     header = (f"Preset `{preset}` ({config}), seed {seed}; wall time {time.perf_counter() - start:.0f} s on "
               f"{platform.machine()} with torch {torch.__version__}.\n\nInstance (L1-dominated): `coupled` {L1_DEFAULTS}; "
