@@ -72,7 +72,7 @@ def claim_adambo(preset: dict, instance=l1_instance, sigma: float = 1.0, seed: i
     problem, clean = instance(noise="bounded", sigma=sigma), instance(noise="none", sigma=0.0)
     c, eps, runs = problem.constants, preset["tail_eps"], preset["runs"]
     base = make_method("adambo", problem, eps)
-    steps = horizon(problem, base, eps, preset["max_steps"])
+    steps = horizon(problem, base, eps, preset["adam_max_steps"])
     bar = tqdm(total=len(LAMBDAS) + 1 + len(QS), desc="claim 4: AdamBO", disable=not progress)
     rows, stats = [], {}
 
