@@ -56,6 +56,14 @@ def test_tail_rule_accepts_bounded_tails_and_rejects_a_power_law():
     assert high_probability.rule(_fits(rng.pareto(1.0, size=4000) + 1)) == NOT_REPRODUCED  # quantile = 1/delta
 
 
+def test_tail_rule_is_inconclusive_without_resolved_growth():
+    values = 1 + 0.001 * np.random.default_rng(0).uniform(size=200)  # quantiles indistinguishable from the median
+    deltas = [0.5, 0.2, 0.1, 0.05]
+    table = quantile_table(values, deltas)
+    table.loc[:, "ci_high"] = table["ci_high"].max()  # overlap by construction
+    assert high_probability.rule(fit_tail_models(deltas, table["q"]), table) == INCONCLUSIVE
+
+
 def test_tracking_fit_needs_both_terms():
     gamma = np.array([0.005, 0.01, 0.03, 0.1, 0.2, 0.4])
     eta = 0.05

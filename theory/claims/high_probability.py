@@ -12,6 +12,8 @@ same variance (outside it) as the contrast.
 
 Verdict rule (declared before running; per method and noise law). The bound O(log(1/delta)) is an upper
 bound, so any growth at most logarithmic is consistent with it; a power law is not:
+    inconclusive    the CI of the deepest quantile does not lie above the CI of the median (no resolved
+                    growth in delta, so no shape to judge)
     not reproduced  the power law fits best and its log-RMSE is below 0.8 x the better log-type fit
     reproduced      a log-type model fits best and the power law's log-RMSE exceeds 1.25 x its own
     inconclusive    otherwise (the fits are within 25% of each other: the spread is too small to tell)
@@ -34,7 +36,9 @@ DELTAS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 MIN_TAIL = 5
 
 
-def rule(fits: pd.DataFrame) -> str:
+def rule(fits: pd.DataFrame, table: pd.DataFrame | None = None) -> str:
+    if table is not None and not table["ci_low"].iloc[-1] > table["ci_high"].iloc[0]:
+        return INCONCLUSIVE  # the deepest quantile is not resolved from the median: no shape to judge
     err = fits.set_index("model")["log_rmse"]
     log_type = min(err["log"], err["sqrt_log"])
     if err["power"] < 0.8 * log_type:
@@ -63,7 +67,7 @@ def claim_high_probability(preset: dict, instance=l1_instance, methods=("borep",
             values = tail_statistic(method, problem, eps, runs, preset["max_steps"], seed)
             table = quantile_table(values, deltas)
             fits = fit_tail_models(table["delta"], table["q"])
-            verdict = rule(fits)
+            verdict = rule(fits, table)
             err = fits.set_index("model")
             evidence = (f"{law}: q(0.5) {table['q'].iloc[0]:.3g} -> q({deltas[-1]}) {table['q'].iloc[-1]:.3g}; "
                         f"log-RMSE log {err.loc['log', 'log_rmse']:.3g}, sqrt-log {err.loc['sqrt_log', 'log_rmse']:.3g}, "
@@ -81,7 +85,7 @@ def claim_high_probability(preset: dict, instance=l1_instance, methods=("borep",
                    "(ICLR 2024, Thm 1) holds with probability >= 1 - delta over its lower-level randomness."),
         probe=(f"(1 - delta)-quantiles of the stationarity average over {runs} runs at eps = {eps}, exact binomial "
                "CIs; fits a + b log(1/delta), a + b sqrt(log(1/delta)), power law; bounded vs Student-t(3) noise."),
-        rule="power law best by 20%: not reproduced; a log-type model best and the power law 25% worse: "
+        rule="deepest quantile's CI not above the median's: inconclusive; power law best by 20%: not reproduced; a log-type model best and the power law 25% worse: "
              "reproduced; else inconclusive.",
         verdicts=pd.DataFrame(verdicts), table=pd.DataFrame(rows), plot=plot,
         notes=[f"deltas with R delta >= {MIN_TAIL}: {deltas}"])

@@ -1,7 +1,8 @@
 """The two instances every claim runs on, and how L1-dominated a run actually is.
 
-    l1_instance      family ``coupled`` (F3) with a steep cosh landscape, L0 = 0.1, L1 = 1, started at
-                     x0 = 4 * 1 where ||grad Phi|| ~ 6: the (L0, L1) regime, L1 ||grad Phi|| >> L0 early on
+    l1_instance      family ``coupled`` (F3) with a steep cosh landscape, L0 = 0.05, L1 = 1, started at
+                     x0 = 5 * 1 where ||grad Phi|| = 8.4 against Phi's certified L0 = 0.43: the (L0, L1)
+                     regime, L1 ||grad Phi|| >> L0 until the iterate nears the minimiser
     smooth_instance  the same family and matrices with L1 = 0 (U = L0 ||x||^2 / 2, bounded smoothness)
 
 Both take the noise law and size as arguments (``sigma`` for every oracle kind; law "bounded" is the
@@ -16,8 +17,8 @@ import torch
 
 from ubo.synthetic import make_problem
 
-L1_DEFAULTS = dict(dim_x=5, dim_y=5, L0=0.1, L1=1.0, alpha=0.0, c=0.3, mu=0.5, L_g=2.0, cross=0.5,
-                   coupling=0.3, x0_scale=4.0, instance_seed=0)
+L1_DEFAULTS = dict(dim_x=5, dim_y=5, L0=0.05, L1=1.0, alpha=0.0, c=0.15, mu=0.5, L_g=2.0, cross=0.5,
+                   coupling=0.3, x0_scale=5.0, instance_seed=0)
 SMOOTH_DEFAULTS = {**L1_DEFAULTS, "L0": 0.5, "L1": 0.0}
 
 

@@ -11,7 +11,7 @@ QUICK = {
     "eps_ladder": (1.2, 1.0, 0.85, 0.7), "runs": 16, "max_steps": 1000, "adam_max_steps": 300,
     "tail_runs": 200, "tail_eps": 1.0,
     "track_runs": 16, "track_steps": 300, "gammas": (0.02, 0.06, 0.2, 0.4), "periods": (1, 8, 32),
-    "grid": (0.25, 1.0, 4.0), "budget": 1000, "select_runs": 8,
+    "grid": (0.25, 1.0, 4.0, 16.0), "budget": 1000, "select_runs": 8,
 }
 
 FULL = {

@@ -2,8 +2,8 @@
 
 theory.parameters turns each bound into an explicit constant; those absolute constants give steps so
 small that no eps ladder fits in minutes. The claims keep the orders and scale each by one constant
-(the C_* below, chosen once on the L1 instance at eps = 0.5 so that T_eps is a few hundred to a few
-thousand steps, then frozen; never tuned per claim or per outcome).
+(the C_* below, chosen once so that a pilot of SLIP at eps = 0.5 reached eps in about 1300 steps,
+then frozen; never tuned per claim or per outcome).
 
 With sigma_h = sigma_f + (l_f0 / mu) sigma_g2 (hypergradient noise, theory.parameters) and (L0, L1)
 Phi's certified pair, kappa = l_g1 / mu:
