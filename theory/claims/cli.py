@@ -1,4 +1,4 @@
-"""``ubo claims [--quick] [--only NAME,...] [--output DIR] [--seed S]``: run the claims and write the report."""
+"""``ubo claims [--quick | --preset quick|medium|full] [--only NAME,...] [--output DIR] [--seed S]``: run the claims and write the report."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _claims(args) -> int:
     except ValueError as err:
         print(f"ubo claims: error: {err}", file=sys.stderr)
         return 2
-    results, path = run_claims("quick" if args.quick else "full", args.output, only=only, seed=args.seed,
+    results, path = run_claims("quick" if args.quick else args.preset, args.output, only=only, seed=args.seed,
                                progress=not args.no_progress)
     for r in results:
         for _, v in r.verdicts.iterrows():
@@ -28,7 +28,9 @@ def _claims(args) -> int:
 
 def add_claims_parser(sub) -> None:
     p = sub.add_parser("claims", help="measure the papers' headline claims and write a report with verdicts")
-    p.add_argument("--quick", action="store_true", help="CI-sized preset (< 2 min on a quiet 2-core machine)")
+    p.add_argument("--quick", action="store_true", help="CI-sized preset (< 2 min on a quiet 2-core machine); "
+                                                        "same as --preset quick")
+    p.add_argument("--preset", choices=("quick", "medium", "full"), default="full", help="sizes (default: full)")
     p.add_argument("--only", default=None, help="comma-separated subset of: complexity, high_probability, "
                                                 "tracking, adambo, advantage")
     p.add_argument("--output", default="claims-report", help="output folder (default: claims-report)")

@@ -1,4 +1,5 @@
-"""The two presets of ``ubo claims``: QUICK (CI-sized, < 2 min on a quiet 2-core machine) and FULL (~15 min).
+"""The presets of ``ubo claims``: QUICK (CI-sized, < 2 min on a quiet 2-core machine), MEDIUM (about 3.5 min
+of one core: the report in benchmarks/claims/medium) and FULL (about 15-20 min of one core).
 
     eps_ladder   claim 1's targets (4 values);  runs / max_steps: seeds per configuration, horizon cap
     adam_max_steps  claim 4's horizon cap (AdamBO's Neumann series makes its steps the dearest)
@@ -8,6 +9,13 @@
 """
 
 QUICK = {
+    "eps_ladder": (1.4, 1.2, 1.0, 0.85), "runs": 8, "max_steps": 600, "adam_max_steps": 200,
+    "tail_runs": 200, "tail_eps": 1.2,
+    "track_runs": 16, "track_steps": 300, "gammas": (0.02, 0.06, 0.2, 0.4), "periods": (1, 8, 32),
+    "grid": (0.25, 1.0, 4.0, 16.0), "budget": 600, "select_runs": 8,
+}
+
+MEDIUM = {
     "eps_ladder": (1.2, 1.0, 0.85, 0.7), "runs": 16, "max_steps": 1000, "adam_max_steps": 300,
     "tail_runs": 200, "tail_eps": 1.0,
     "track_runs": 16, "track_steps": 300, "gammas": (0.02, 0.06, 0.2, 0.4), "periods": (1, 8, 32),
@@ -22,4 +30,4 @@ FULL = {
     "grid": (1 / 16, 0.25, 1.0, 4.0, 16.0), "budget": 4000, "select_runs": 16,
 }
 
-PRESETS = {"quick": QUICK, "full": FULL}
+PRESETS = {"quick": QUICK, "medium": MEDIUM, "full": FULL}
