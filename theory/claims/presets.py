@@ -9,10 +9,10 @@ of one core: the report in benchmarks/claims/medium) and FULL (about 15-20 min o
 """
 
 QUICK = {
-    "eps_ladder": (1.4, 1.2, 1.0, 0.85), "runs": 8, "max_steps": 600, "adam_max_steps": 200,
-    "tail_runs": 200, "tail_eps": 1.2,
+    "eps_ladder": (1.4, 1.2, 1.0, 0.85), "runs": 8, "max_steps": 400, "adam_max_steps": 200,
+    "tail_runs": 160, "tail_eps": 1.2,
     "track_runs": 16, "track_steps": 300, "gammas": (0.02, 0.06, 0.2, 0.4), "periods": (1, 8, 32),
-    "grid": (0.25, 1.0, 4.0, 16.0), "budget": 600, "select_runs": 8,
+    "grid": (0.25, 1.0, 4.0, 16.0), "budget": 500, "select_runs": 8,
 }
 
 MEDIUM = {
