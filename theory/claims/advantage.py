@@ -18,7 +18,6 @@ B = the best baseline (lowest mean S at their best factors).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -26,7 +25,7 @@ from ubo import algorithms
 from ubo.theory.claims.instances import l1_dominated_fraction, l1_instance, smooth_instance
 from ubo.theory.claims.measure import final_average, run_batched
 from ubo.theory.claims.result import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, ClaimResult, verdict_row
-from ubo.theory.claims.schedules import _accepted, method_params
+from ubo.theory.claims.schedules import method_params, supported_params
 from ubo.theory.claims.stats import below, mean_ci
 
 OURS = ("borep", "slip", "adambo")
@@ -52,7 +51,7 @@ def build(name: str, problem, eps: float, factor: float):
     p = base_params(name, problem, eps)
     key = "eta" if "eta" in p else "alpha"
     p[key] *= factor
-    return algorithms.make(name, **_accepted(algorithms.get(name), p))
+    return algorithms.make(name, **supported_params(algorithms.get(name), p))
 
 
 def steps_for_budget(algo, problem, budget: int) -> int:

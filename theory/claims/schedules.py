@@ -62,7 +62,7 @@ def _common(problem, eps: float) -> dict:
     return {"omb": omb, "eta": eta, "gamma": gamma, "nu": nu, "warm": warm, "s_h": s_h, "L0": L0}
 
 
-def _accepted(cls, params: dict) -> dict:
+def supported_params(cls, params: dict) -> dict:
     """Keep only the hyperparameters ``cls`` declares (options another version may not have)."""
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in params.items() if k in names}
@@ -99,4 +99,4 @@ def method_params(name: str, problem, eps: float, lam: float = ADAM_LAMBDA) -> d
 def make_method(name: str, problem, eps: float, **override):
     """The algorithm ``name`` with method_params(...) updated by ``override``."""
     params = {**method_params(name, problem, eps), **override}
-    return algorithms.make(name, **_accepted(algorithms.get(name), params))
+    return algorithms.make(name, **supported_params(algorithms.get(name), params))
