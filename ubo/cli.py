@@ -1,4 +1,4 @@
-"""The ubo command: validate (the main job), demo, tasks, sweep, problems. `ubo COMMAND --help` for each."""
+"""The ubo command: validate (the main job), claims, demo, tasks, sweep, problems. `ubo COMMAND --help` for each."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def _problems(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from ubo.sweeps.cli import add_sweep_parser
     from ubo.tasks.cli import add_tasks_parser
+    from ubo.theory.claims.cli import add_claims_parser
     from ubo.theory.cli import add_demo_parser, add_validate_parser
 
     from ubo import __version__
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_parser(sub)
     add_tasks_parser(sub)
     add_sweep_parser(sub)
+    add_claims_parser(sub)
     p = sub.add_parser("problems", help="list the synthetic problem families")
     p.set_defaults(func=_problems)
     return parser
