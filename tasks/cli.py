@@ -1,4 +1,4 @@
-"""``ubo tasks``: run an algorithm on a realistic task and write curves plus a short report.
+"""`ubo tasks`: run an algorithm on a realistic task and write curves plus a short report.
 
   ubo tasks --list
   ubo tasks --task hyper_cleaning --params [--size paper]
@@ -6,7 +6,7 @@
             [--set hidden=64 --set data=real] [--hyper eta=0.1] [--smoothness 20] [--device cuda] [--force]
   ubo tasks --compare --task hyper_cleaning --output out/ [--runs 4] [--steps 400]
 
-Bad arguments end with one line ``ubo tasks: error: ...`` and exit status 2. An existing report in
+Bad arguments end with one line `ubo tasks: error: ...` and exit status 2. An existing report in
 --output is never overwritten without --force.
 """
 

@@ -146,7 +146,8 @@ def run_checks(problem: str = DEFAULT_PROBLEM, names=DEFAULT_ALGORITHMS, runs: i
             algo = mutant.wrap_algorithm(algo)
         bar.set_postfix_str(f"{n}: {runs} runs x {steps} steps")
         traces[n] = algorithms.run(algo, prob, runs=runs, steps=steps, seed=seed,
-                                   record_every=max(1, steps // 100), every_step_summary=True)
+                                   record_every=max(1, steps // 100), every_step_summary=True,
+                                   progress=None if progress else False)
         bar.update()
         bar.set_postfix_str(f"{n}: per-step probes")
         records[n] = record_steps(algo, prob, plan["record_runs"], steps, seed=seed + 1)

@@ -135,7 +135,7 @@ def test_unknown_algorithm_name():
 
 @pytest.mark.parametrize("name", ["slip", "adambo"])
 def test_lower_level_stays_under_the_almost_sure_tracking_ceiling(name):
-    """One SGD step per iteration with ||xi|| = sigma a.s. and an x-step of length <= s (theory-probes.md 3.2):
+    """One SGD step per iteration with ||xi|| = sigma a.s. and an x-step of length <= s (the a.s. tracking ceiling of docs/theory.md):
     ||y_t - y*(x_t)|| <= ||y_0 - y*(x_0)|| + sigma / mu + ||J|| s / (gamma mu) for every t and run."""
     sigma = 0.3
     problem = easy_problem("bounded", sigma)
