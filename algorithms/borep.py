@@ -45,6 +45,9 @@ Hyperparameters:
     z_init_seed       seed of the random z_0
     jacobian_new_z    Jacobian term at z_{k+1} on its own sample (released code)
     lower_accumulate  accumulate the refresh's gradients (released code)
+    task_batch        K >= 1 "tasks" per x step (released code; 1 = paper): the z and momentum lines run K
+                      times at fixed (x_t, y_t) on fresh samples and x steps along the normalized mean of the K
+                      successive momentum states; the periodic refresh stays once per x step
 """
 
 from __future__ import annotations
@@ -80,11 +83,13 @@ class BOREP(Algorithm):
     z_init_seed: int = 0
     jacobian_new_z: bool = False
     lower_accumulate: bool = False
+    task_batch: int = 1
 
     name: ClassVar[str] = "borep"
     _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_RIGHT_OPEN, "gamma": POSITIVE, "nu": POSITIVE,
                               "epoch_gamma": POSITIVE, "epoch_radius": RADIUS}
-    _ints: ClassVar[dict] = {"period": 1, "lower_steps": 0, "epochs": 0, "first_epoch": 1, "z_init_seed": 0}
+    _ints: ClassVar[dict] = {"period": 1, "lower_steps": 0, "epochs": 0, "first_epoch": 1, "z_init_seed": 0,
+                             "task_batch": 1}
     _choices: ClassVar[dict] = {"z_init": ("zero", "random")}
     _flags: ClassVar[tuple] = ("jacobian_new_z", "lower_accumulate")
     _auto: ClassVar[dict] = {"z_radius": ("paper", RADIUS)}
@@ -98,13 +103,17 @@ class BOREP(Algorithm):
         if s.t % self.period == 0 and s.t > 0:
             lower = accumulated_sgd_steps if self.lower_accumulate else sgd_steps
             y = lower(oracle, s.x, y, self.gamma, self.lower_steps)
-        gx, gy = oracle.grad_f(s.x, y)
-        if self.jacobian_new_z:  # released code: Jacobian on its own sample, at z_{k+1}
-            z = z_sgd_step(s.z, oracle.hvp(s.x, y, s.z), gy, self.nu, radius)
-            jz = oracle.jvp(s.x, y, z)
-        else:
-            hz, jz = oracle.hvp_jvp(s.x, y, s.z)
-            z = z_sgd_step(s.z, hz, gy, self.nu, radius)
-        h = gx - jz
-        m = upper.momentum(s.m, h, self.beta)
-        return State(x=upper.normalized_step(s.x, m, self.eta), y=y, z=z, m=m, h=h, t=s.t + 1)
+        z, m, momenta = s.z, s.m, 0.0
+        for _ in range(self.task_batch):  # task_batch = 1: the paper's iteration
+            gx, gy = oracle.grad_f(s.x, y)
+            if self.jacobian_new_z:  # released code: Jacobian on its own sample, at z_{k+1}
+                z = z_sgd_step(z, oracle.hvp(s.x, y, z), gy, self.nu, radius)
+                jz = oracle.jvp(s.x, y, z)
+            else:
+                hz, jz = oracle.hvp_jvp(s.x, y, z)
+                z = z_sgd_step(z, hz, gy, self.nu, radius)
+            h = gx - jz
+            m = upper.momentum(m, h, self.beta)
+            momenta = momenta + m
+        return State(x=upper.normalized_step(s.x, momenta / self.task_batch, self.eta), y=y, z=z, m=m, h=h,
+                     t=s.t + 1)

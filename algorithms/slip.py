@@ -29,11 +29,10 @@ Options reproducing the released code (off by default): ``z_radius = inf`` (no p
 so all runs share it), ``jacobian = "next"`` (the Jacobian term at (y_{t+1}, z_{t+1}) on its own sample,
 and grad_y F at y_{t+1}: the released code's order, which costs a separate hvp and jvp), and
 ``lower_accumulate`` extra lower steps per iteration with accumulated gradients (the released
-hyper-cleaning script: step s uses the sum of the first s gradients). Not offered: the grad_x G
-contamination of "grad_x f" (SLIP's calls have no grad_x G) and the released per-task momentum
-averaging (m updated once per task, x stepped along the average of the successive momentum states;
-expressible with several samples per x-step, not implemented yet). The released step length
-xi = 0.08 is simply ``eta = 0.08``.
+hyper-cleaning script: step s uses the sum of the first s gradients), and ``task_batch = K`` (the
+released per-task momentum averaging: m updated once per task, x stepped once per batch of K tasks along
+the normalized mean of the K successive momentum states). Not offered: the grad_x G contamination of
+"grad_x f" (SLIP's calls have no grad_x G). The released step length xi = 0.08 is simply ``eta = 0.08``.
 
 Hyperparameters:
     eta               upper step length (every step moves x by exactly eta)
@@ -49,6 +48,9 @@ Hyperparameters:
     z_update          "sgd" (the algorithm) or "exact" (reference runs, see above)
     jacobian          "current" (paper: one sample at (x_t, y_t, z_t)) or "next" (released code)
     lower_accumulate  extra accumulated-gradient lower steps per iteration (released code; 0 = paper)
+    task_batch        K >= 1 "tasks" per x step (released code; 1 = paper): the y, z and momentum lines run
+                      K times at fixed x_t on fresh samples, m updated each time, and x steps along the
+                      normalized mean of the K successive momentum states (oracle calls per step times K)
 """
 
 from __future__ import annotations
@@ -88,10 +90,11 @@ class SLIP(Algorithm):
     z_update: str = "sgd"
     jacobian: str = "current"
     lower_accumulate: int = 0
+    task_batch: int = 1
 
     name: ClassVar[str] = "slip"
     _reals: ClassVar[dict] = {"eta": POSITIVE, "beta": UNIT_RIGHT_OPEN, "gamma": POSITIVE, "nu": POSITIVE}
-    _ints: ClassVar[dict] = {"warm_start": 0, "z_init_seed": 0, "lower_accumulate": 0}
+    _ints: ClassVar[dict] = {"warm_start": 0, "z_init_seed": 0, "lower_accumulate": 0, "task_batch": 1}
     _choices: ClassVar[dict] = {"z_init": ("zero", "random"), "z_update": ("sgd", "exact"),
                                 "jacobian": ("current", "next")}
     _auto: ClassVar[dict] = {"z_radius": ("paper", RADIUS)}
@@ -107,25 +110,30 @@ class SLIP(Algorithm):
 
     def step(self, oracle, s: State) -> State:
         radius = resolve_z_radius(self.z_radius, oracle.problem)
-        if self.jacobian == "next":  # released code: y first, then grad_y F, z and the Jacobian at y_{t+1}
-            hz = oracle.hvp(s.x, s.y, s.z)
-            y = self._lower(oracle, s.x, s.y)
-            gx, gy = oracle.grad_f(s.x, y)
-            z = z_sgd_step(s.z, hz, gy, self.nu, radius)
-            h = gx - oracle.jvp(s.x, y, z)
-        else:
-            gx, gy = oracle.grad_f(s.x, s.y)
-            if self.z_update == "exact":  # reference run: z_t solved exactly, no hvp call
-                z = exact_solve(oracle.problem, s.x, s.y, gy)
-                jz = oracle.jvp(s.x, s.y, z)
-            else:
-                hz, jz = oracle.hvp_jvp(s.x, s.y, s.z)
-                z = z_sgd_step(s.z, hz, gy, self.nu, radius)
-            h = gx - jz
-            y = self._lower(oracle, s.x, s.y)
-        m = upper.momentum(s.m, h, self.beta)
-        x = upper.normalized_step(s.x, m, self.eta)
+        y, z, m, momenta = s.y, s.z, s.m, 0.0
+        for _ in range(self.task_batch):  # task_batch = 1: the paper's iteration
+            y, z, h = self._task(oracle, s.x, y, z, radius)
+            m = upper.momentum(m, h, self.beta)
+            momenta = momenta + m
+        x = upper.normalized_step(s.x, momenta / self.task_batch, self.eta)
         return State(x=x, y=y, z=z, m=m, h=h, t=s.t + 1)
+
+    def _task(self, oracle, x, y, z, radius):
+        """One sample's lower, z and hypergradient lines at fixed x: returns (y_{t+1}, z_{t+1}, h_t)."""
+        if self.jacobian == "next":  # released code: y first, then grad_y F, z and the Jacobian at y_{t+1}
+            hz = oracle.hvp(x, y, z)
+            y_new = self._lower(oracle, x, y)
+            gx, gy = oracle.grad_f(x, y_new)
+            z_new = z_sgd_step(z, hz, gy, self.nu, radius)
+            return y_new, z_new, gx - oracle.jvp(x, y_new, z_new)
+        gx, gy = oracle.grad_f(x, y)
+        if self.z_update == "exact":  # reference run: z_t solved exactly, no hvp call
+            z_new = exact_solve(oracle.problem, x, y, gy)
+            jz = oracle.jvp(x, y, z_new)
+        else:
+            hz, jz = oracle.hvp_jvp(x, y, z)
+            z_new = z_sgd_step(z, hz, gy, self.nu, radius)
+        return self._lower(oracle, x, y), z_new, gx - jz
 
     def _lower(self, oracle, x, y):
         """One SGD step (paper), or 1 + lower_accumulate steps with accumulated gradients (released code)."""

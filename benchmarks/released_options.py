@@ -28,8 +28,10 @@ def main(argv=None):
     cases = [("slip", "paper defaults", slip), ("slip", "z_radius=inf", {**slip, "z_radius": math.inf}),
              ("slip", "jacobian='next'", {**slip, "jacobian": "next"}),
              ("slip", "lower_accumulate=2", {**slip, "lower_accumulate": 2}),
+             ("slip", "task_batch=4", {**slip, "task_batch": 4}),
              ("borep", "paper defaults", borep), ("borep", "lower_accumulate=True", {**borep, "lower_accumulate": True}),
-             ("borep", "jacobian_new_z=True", {**borep, "jacobian_new_z": True})]
+             ("borep", "jacobian_new_z=True", {**borep, "jacobian_new_z": True}),
+             ("borep", "task_batch=4", {**borep, "task_batch": 4})]
     print(f"coupled, bounded noise (0.5, 0.5, 0.1), runs={args.runs}, steps={args.steps}, seed 0")
     print("| method | option | median final grad Phi norm | median max_t y error |")
     print("|---|---|---|---|")

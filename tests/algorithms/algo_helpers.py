@@ -44,10 +44,14 @@ def expected_calls(algo, t: int) -> list[int]:
         warm = {"borep": h.get("first_epoch", 0) * (2 ** h.get("epochs", 0) - 1)}.get(name, h.get("warm_start", 0))
         return [0, warm, 0, 0]
     neumann = h.get("neumann_terms", 1) - (0 if h.get("neumann_drop_q0") is None else 1 - int(h["neumann_drop_q0"]))
-    if name in ("slip", "soba", "ma_soba"):
+    if name == "slip":
+        k = h["task_batch"]
+        return [k, k, k, k]
+    if name in ("soba", "ma_soba"):
         return [1, 1, 1, 1]
     if name == "borep":
-        return [1, h["lower_steps"] if t % h["period"] == 0 and t > 0 else 0, 1, 1]
+        k = h["task_batch"]
+        return [k, h["lower_steps"] if t % h["period"] == 0 and t > 0 else 0, k, k]
     if name == "adambo":
         return [1, 1, neumann, 1]
     if name == "stocbio":

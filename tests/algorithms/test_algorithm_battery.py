@@ -200,3 +200,17 @@ def test_recorded_estimate_is_the_z_based_hypergradient_without_noise(name):
     gx, _ = problem.grad_f(state.x, y)
     expected = gx - problem.jvp_xy(state.x, y, state.z)
     torch.testing.assert_close(new.h, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["slip", "borep"])
+def test_released_task_batch_multiplies_the_per_iteration_calls(name):
+    problem = easy_problem("bounded", 0.1)
+    algo = algorithms.make(name, **{**EASY[name], "task_batch": 3})
+    oracle = problem.oracle(runs=2, seed=3)
+    state = algo.init(oracle, batch(problem.x0, 2), batch(problem.y0, 2))
+    expected = torch.tensor(expected_calls(algo, -1))
+    for t in range(4):
+        state = algo.step(oracle, state)
+        expected = expected + torch.tensor(expected_calls(algo, t))
+    assert torch.equal(oracle.counts, expected.repeat(2, 1))
+    assert expected[0] == 3 * 4  # three grad_f samples per x step

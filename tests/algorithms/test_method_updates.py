@@ -7,6 +7,8 @@ returns these exactly and each update line can be checked on its own.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -86,6 +88,37 @@ def test_slip_warm_start():
         y = y - 0.2 * gy(X, y)
     close(state.y, y)
     assert torch.equal(state.z, torch.zeros_like(Y)) and torch.equal(state.m, torch.zeros_like(X))
+
+
+def test_slip_released_task_batch_steps_along_the_mean_of_successive_momenta():
+    """task_batch = K: K y/z/momentum updates at fixed x, then one step along normalize(mean of the K m's)."""
+    a = algorithms.SLIP(eta=0.03, beta=0.7, gamma=0.2, nu=0.15, z_radius=math.inf, task_batch=3)
+    new = one_step(a, State(x=X, y=Y, z=Z, m=M))
+    y, z, m, momenta = Y, Z, M, []
+    for _ in range(3):
+        h = fx(X, y) - jvp(z)
+        y, z = y - 0.2 * gy(X, y), z - 0.15 * (hvp(z) - fy(X, y))
+        m = 0.7 * m + 0.3 * h
+        momenta.append(m)
+    close(new.m, m)
+    close(new.y, y)
+    close(new.z, z)
+    close(new.x, X - 0.03 * normalize(sum(momenta) / 3))
+
+
+def test_borep_released_task_batch_steps_along_the_mean_of_successive_momenta():
+    a = algorithms.BOREP(eta=0.05, beta=0.6, gamma=0.2, nu=0.1, period=3, lower_steps=2, z_radius=math.inf,
+                         task_batch=2)
+    new = one_step(a, State(x=X, y=Y, z=Z, m=M, t=4))
+    z, m, momenta = Z, M, []
+    for _ in range(2):
+        h = fx(X, Y) - jvp(z)
+        z = z - 0.1 * (hvp(z) - fy(X, Y))
+        m = 0.6 * m + 0.4 * h
+        momenta.append(m)
+    close(new.m, m)
+    close(new.z, z)
+    close(new.x, X - 0.05 * normalize(sum(momenta) / 2))
 
 
 def test_borep_step_with_and_without_refresh():
