@@ -194,6 +194,13 @@ class _Summary:
                 "max_step_length": self.max_step, "min_step_length": self.min_step}
 
 
+def _hyper_used(algorithm, problem) -> dict:
+    """The hyperparameters the run uses: problem-supplied values ("paper", "problem") resolved to numbers
+    by ``Algorithm.resolved``; a duck-typed algorithm without it records its own ``hyper()``."""
+    resolved = getattr(algorithm, "resolved", None)
+    return (algorithm if resolved is None else resolved(problem)).hyper()
+
+
 def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, record_every: int = 1,
         run_ids=None, progress: bool | None = None, every_step_summary: bool = False,
         x0: torch.Tensor | None = None, y0: torch.Tensor | None = None):
@@ -276,7 +283,7 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
 
     constants = getattr(problem, "constants", None)
     meta = {
-        "algorithm": algorithm.name, "hyper": algorithm.resolved(problem).hyper(), "problem": problem.name,
+        "algorithm": algorithm.name, "hyper": _hyper_used(algorithm, problem), "problem": problem.name,
         "problem_params": dict(getattr(problem, "params", {})),
         "constants": constants.as_dict() if constants is not None else None,
         "runs": R, "run_ids": oracle.run_ids.tolist(), "steps": steps, "seed": seed,

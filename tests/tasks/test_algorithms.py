@@ -97,11 +97,6 @@ def test_every_algorithm_on_every_task(task_name, name, request):
         request.applymarker(pytest.mark.xfail(strict=True, reason="F2SA's first-order penalty gradient (two "
                                               "independent grad_x G samples, noise ~ lam sigma) raises Phi at the "
                                               "suggested steps; the midpoint-JVP form (penalty_gradient='jvp') did not"))
-    if task_name == "transformer_fewshot" and name == "adambo":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "known finding: AdamBO with the released code's epsilon 1e-8 and 3e-3 per coordinate (the suggested "
-            "values that make it learn on hyper_representation) collapses the random-init transformer in 40 steps "
-            "(Phi 1.777 -> 1.792 = log 6), as StocBiO and TTSA do")))
     if task_name == "deep_auc" and name in ("f2sa", "ma_soba", "soba", "stocbio", "ttsa"):
         request.applymarker(pytest.mark.xfail(strict=True, reason=DEEP_AUC_FLAT))
     s = _improvement(tasks.make_task(task_name), name, runs=1)
