@@ -18,19 +18,19 @@ docstring: its algorithm box, references and a "Hyperparameters:" list with one 
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import warnings
 from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
 from ubo.algorithms.state import State
+from ubo.synthetic.problem import as_number
 
 
 def check_real(name: str, value, low: float = -math.inf, high: float = math.inf,
                low_open: bool = False, high_open: bool = True) -> float:
     """A real number in [low, high] (open ends on request; high = inf with a closed end admits +inf)."""
-    value = _plain(value)
+    value = as_number(value)
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
@@ -40,22 +40,9 @@ def check_real(name: str, value, low: float = -math.inf, high: float = math.inf,
     return float(value)
 
 
-def _plain(value):
-    """NumPy / 0-d torch scalars as Python numbers (bools and everything else unchanged)."""
-    if hasattr(value, "item") and getattr(value, "ndim", None) == 0 and not isinstance(value, bool):
-        value = value.item()
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    return value
-
-
 def check_int(name: str, value, low: int = 0) -> int:
     """An int >= low (NumPy integer scalars accepted)."""
-    value = _plain(value)
+    value = as_number(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return value

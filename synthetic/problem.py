@@ -41,7 +41,10 @@ SEED_LIMIT = 2**64     # seeds are 64-bit counters: larger ones would alias smal
 
 
 def as_number(value):
-    """numpy integer / floating scalars as Python int / float (sweeps over numpy arrays are common)."""
+    """numpy and 0-d torch integer / floating scalars as Python int / float (sweeps over numpy arrays are
+    common); bools and everything else unchanged."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
     if isinstance(value, (bool, np.bool_)):
         return value
     if isinstance(value, numbers.Integral):
