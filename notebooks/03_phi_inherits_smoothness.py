@@ -124,7 +124,7 @@ ax.set_xlabel(r"$\|\nabla\Phi(x_t)\|$"); ax.set_ylabel("smoothness along the ste
 plt.show()
 
 # %% [markdown]
-# ## What was observed
+# ## What was observed (CI mode; the full mode prints its own tables above)
 #
 # * On random points, $\|\nabla^2\Phi\|$ grows with $\|\nabla\Phi\|$: no constant $L_0$ alone bounds it
 #   (the bounded-smooth pair is violated), and every point lies under both the certificate's and the
