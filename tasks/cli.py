@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import platform
 import sys
 from pathlib import Path
 
@@ -82,18 +81,12 @@ def paper_cost_warning(task_name: str, params: dict, device: str) -> str | None:
 
 
 def versions() -> dict:
-    import numpy
+    """ubo's versions record (``theory.report.versions``: packages, git commit, command) plus the CUDA build."""
     import torch
 
-    from importlib.metadata import PackageNotFoundError, version
+    from ubo.theory.report import versions as base
 
-    try:
-        ubo_version = version("ubo-bilevel")
-    except PackageNotFoundError:
-        ubo_version = "unknown"
-    return {"ubo": ubo_version, "python": platform.python_version(), "torch": torch.__version__,
-            "numpy": numpy.__version__, "platform": platform.platform(),
-            "cuda": torch.version.cuda if torch.cuda.is_available() else None}
+    return {**base(), "cuda": torch.version.cuda if torch.cuda.is_available() else None}
 
 
 def _write_json(out: Path, task, args, extra: dict) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import socket
 import time
@@ -31,14 +30,10 @@ from ubo.sweeps.spec import Cell
 
 
 def versions() -> dict:
-    import numpy
-    import torch
+    """ubo's versions record (``theory.report.versions``) plus pyarrow and the host that computed the cell."""
+    from ubo.theory.report import versions as base
 
-    import ubo
-
-    return {"ubo": ubo.__version__, "torch": torch.__version__, "numpy": numpy.__version__,
-            "pandas": pd.__version__, "pyarrow": pa.__version__, "python": platform.python_version(),
-            "host": socket.gethostname()}
+    return {**base(), "pyarrow": pa.__version__, "host": socket.gethostname()}
 
 
 def _pid_alive(pid: int) -> bool:
