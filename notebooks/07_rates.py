@@ -98,7 +98,7 @@ for label, values in data["samples"].items():       # the 4-sigma entry has the 
     ax.loglog(data["steps"][-len(values):], [v.mean() for v in values], "o-", label=label)
 T = np.array(horizons, dtype=float)
 ax.loglog(T, data["samples"]["sigma=0"][0].mean() * (T / T[0]) ** -0.5, "k:", lw=0.8, label="slope -1/2")
-ax.set_xlabel("horizon T"); ax.set_ylabel(r"mean of $\frac1T\sum_t\|\nabla\Phi(x_t)\|$"); ax.legend(fontsize=7)
+ax.set_xlabel("horizon T"); ax.set_ylabel(r"mean of $\frac{1}{T}\sum_t\|\nabla\Phi(x_t)\|$"); ax.legend(fontsize=7)
 plt.show()
 
 # %%

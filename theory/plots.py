@@ -9,13 +9,10 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ubo.theory.tails import fit_tail_models  # noqa: E402
+from ubo.theory.tails import fit_tail_models
 
 
 def _band(ax, x, values, color, label):

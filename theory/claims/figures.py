@@ -1,12 +1,9 @@
-"""One figure per claim, drawn from ClaimResult.table / .plot (matplotlib, Agg backend)."""
+"""One figure per claim, drawn from ClaimResult.table / .plot (matplotlib)."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def complexity_figure(result):

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ubo.sweeps.store import Store  # noqa: E402
+from ubo.sweeps.store import Store
 
 
 def quantile_bands(frame: pd.DataFrame, series: str = "grad_phi_norm", q: float = 0.1) -> pd.DataFrame:

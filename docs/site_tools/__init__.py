@@ -1,0 +1,1 @@
+"""Build machinery of the documentation site (`make docs`); not part of the installed package."""
