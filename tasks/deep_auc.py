@@ -34,14 +34,13 @@ from ubo.tasks.params import ParamSpec
 from ubo.tasks.sampling import uniform_sampler
 
 PRESETS = {
-    "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", layers=1,
-                  pooling="max",
-                  hidden=16, embed_dim=16, max_len=24, batch=32, margin=1.0, min_count=1, seed=0, dtype="float32",
-                  ground_truth=True),
+    "small": dict(data="real", limit=2000, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", layers=1,
+                  pooling="max", hidden=16, embed_dim=16, max_len=32, batch=32, margin=1.0, score_init=0.0,
+                  centre_scale=0.1, min_count=1, seed=0, dtype="float32", ground_truth=True),
     "paper": dict(data="real", limit=None, imratio=None, fractions=(0.7, 0.3), encoder="rnn", layers=2,
                   pooling="max",
-                  hidden=4096, embed_dim=300, max_len=64, batch=32, margin=1.0, min_count=2, seed=0,
-                  dtype="float32", ground_truth=False),
+                  hidden=4096, embed_dim=300, max_len=64, batch=32, margin=1.0, score_init=0.0,
+                  centre_scale=0.1, min_count=2, seed=0, dtype="float32", ground_truth=False),
 }
 
 def imbalance(items: list, imratio: float | None, seed: int) -> list:
@@ -77,6 +76,8 @@ class DeepAUC(TextBilevelTask):
         if p["imratio"] is not None:
             check_float("imratio", p["imratio"], 0.0, 0.99)
         self.margin = check_float("margin", p["margin"], 0.0, 10.0, low_open=False)
+        check_float("score_init", p["score_init"], 0.0, 10.0, low_open=False)
+        self.centre_scale = check_float("centre_scale", p["centre_scale"], 0.0, 10.0)
         super().__init__(device, dtype_of(p["dtype"]), p["ground_truth"])
         self.params, self.kind = p, p["encoder"]
         items = sentiment_grammar(p["limit"] or 2000, seed=p["seed"]) if p["data"] == "grammar" else sms_spam()
@@ -95,7 +96,7 @@ class DeepAUC(TextBilevelTask):
         shapes.update({"score": (H + 1,), "centres": (2,)})
         self.spec = ParamSpec(shapes)
         scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H, layers=p["layers"]),
-                  "score": 1.0 / np.sqrt(H)}
+                  "score": p["score_init"] / np.sqrt(H)}
         x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
         self._x0 = self._centred(x0)
         self.dim_x, self.dim_y = self.spec.dim, 1
@@ -120,7 +121,7 @@ class DeepAUC(TextBilevelTask):
         c = self.pools["lower"].labels.bool()
         x0 = x0.clone()
         a, b = self.spec.offsets["centres"]
-        x0[a:b] = torch.stack((h[c].mean(), h[~c].mean()))
+        x0[a:b] = torch.stack((h[c].mean(), h[~c].mean())) / self.centre_scale
         return x0
 
     def scores(self, x, pool, idx):
@@ -132,7 +133,7 @@ class DeepAUC(TextBilevelTask):
     def _objective(self, x, y, idx, weights):
         h = self.scores(x, "lower", idx)
         c = self.pools["lower"].labels[idx].to(h.dtype)
-        centres = self.spec.unflatten(x)["centres"]
+        centres = self.centre_scale * self.spec.unflatten(x)["centres"]
         p, alpha = self.p, y[:, :1]
         per = ((1 - p) * (h - centres[:, :1]) ** 2 * c + p * (h - centres[:, 1:]) ** 2 * (1 - c)
                + 2 * alpha * (p * (1 - p) * self.margin + p * h * (1 - c) - (1 - p) * h * c))
@@ -165,13 +166,16 @@ class DeepAUC(TextBilevelTask):
         return super().z_star(x)
 
     def collapsed(self, scores: torch.Tensor) -> torch.Tensor:
-        """(R,) bool: the scores of a run have collapsed to one value (spread below COLLAPSE_SPREAD).
+        """(R,) bool: the scores of a run have collapsed, i.e. saturated together at 0 or 1 (spread below
+        COLLAPSE_SPREAD and mean within COLLAPSE_EDGE of 0 or 1).
 
-        In the collapse, sigmoid scores saturate together near 0 or 1, Phi settles at p(1 - p) m^2 and
-        the AUC left is a tie-breaking artefact; a run flagged here has not learnt a ranking."""
-        return scores.std(dim=1) < self.COLLAPSE_SPREAD
+        In the collapse Phi settles at p(1 - p) m^2 and the AUC left is a tie-breaking artefact; a run
+        flagged here has not learnt a ranking. The start (score weights 0: every score sigmoid(0) = 1/2)
+        has no spread either, but it is not saturated: it is the trivial AUC 1/2, not the attractor."""
+        mean = scores.mean(dim=1)
+        return (scores.std(dim=1) < self.COLLAPSE_SPREAD) & ((mean < self.COLLAPSE_EDGE) | (mean > 1 - self.COLLAPSE_EDGE))
 
-    COLLAPSE_SPREAD = 1e-2
+    COLLAPSE_SPREAD, COLLAPSE_EDGE = 1e-2, 5e-2
 
     def metrics(self, x, y, chunk: int = 1024):
         """Upper loss on the fixed evaluation subset (whole pool at small sizes), test AUC and accuracy,
