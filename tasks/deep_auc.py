@@ -190,7 +190,8 @@ class DeepAUC(TextBilevelTask):
         flagged here has not learnt a ranking. The start (score weights 0: every score sigmoid(0) = 1/2)
         has no spread either, but it is not saturated: it is the trivial AUC 1/2, not the attractor."""
         mean = scores.mean(dim=1)
-        return (scores.std(dim=1) < self.COLLAPSE_SPREAD) & ((mean < self.COLLAPSE_EDGE) | (mean > 1 - self.COLLAPSE_EDGE))
+        saturated = (mean < self.COLLAPSE_EDGE) | (mean > 1 - self.COLLAPSE_EDGE)
+        return (scores.std(dim=1) < self.COLLAPSE_SPREAD) & saturated
 
     COLLAPSE_SPREAD, COLLAPSE_EDGE = 1e-2, 5e-2
 

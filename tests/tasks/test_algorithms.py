@@ -33,10 +33,11 @@ def test_every_algorithm_improves_the_grammar_task(grammar_task, name):
     assert bool(torch.isfinite(s["test_accuracy"]).all())
 
 
-DEEP_AUC_FLAT = ("known finding: the deep AUC start (score layer 0, every score 1/2) is nearly flat, ||grad Phi(x0)|| = "
-                 "0.026, so the SGD-type rule alpha = eta / ||grad Phi(x0)|| gives alpha = 12: the first step overshoots "
-                 "(StocBiO: Phi 0.160 -> 0.178), then Phi returns to the start's p(1-p)m^2 = 0.160 with tightly clustered "
-                 "scores (test AUC 0.84, not collapsed); F2SA oscillates. Normalized methods and (MA-)SOBA pass")
+DEEP_AUC_FLAT = ("known finding: the deep AUC start (score layer 0, every score 1/2) is nearly flat, "
+                 "||grad Phi(x0)|| = 0.026, so the SGD-type rule alpha = eta / ||grad Phi(x0)|| gives alpha = 12: "
+                 "the first step overshoots (StocBiO: Phi 0.160 -> 0.178), then Phi returns to the start's "
+                 "p(1-p)m^2 = 0.160 with tightly clustered scores (test AUC 0.84, not collapsed); F2SA oscillates. "
+                 "Normalized methods and (MA-)SOBA pass")
 
 
 @pytest.mark.parametrize("name", ["hyperparam_opt", "hyper_cleaning", "deep_auc", "transformer_fewshot"])
