@@ -5,10 +5,10 @@
 Per task: every method in tasks.compare.METHODS on the task's eta grid (GRIDS), 4 seeds, the eta
 chosen on the 'select' pool, test accuracy with 95 % intervals (and, for meta-learning, accuracy after
 test-time adaptation), and the single-level baselines. Equivalent to ``ubo tasks --compare --task NAME
---steps S --grid G --output benchmarks/tasks_compare/NAME``. CPU sizes (the tasks' 'small' presets),
-sized to about 20 min per task on one shared core. hyper_representation uses two step sizes and 300
-steps to fit that budget: in the earlier 400-step run with the grid (0.1, 0.3, 1), eta = 0.1 was never
-any method's choice.
+--steps S --grid G --output benchmarks/tasks_compare/NAME``. CPU sizes (the tasks' 'small' presets), one
+thread: measured 6 min (hyper_cleaning), 10 min (hyperparam_opt) and 33 min (hyper_representation, under a
+load average above 8). hyper_representation uses two step sizes and 300 steps to cut its cost: in the
+earlier 400-step run with the grid (0.1, 0.3, 1), eta = 0.1 was never any method's choice.
 """
 
 from __future__ import annotations
