@@ -37,7 +37,8 @@ def thirds_ratio(grad, smooth) -> float:
 def task_scans() -> None:
     from ubo.tasks.smoothness import task_radius_scan
 
-    for name, params in (("hyper_representation", dict(per_domain=300)), ("deep_auc", {})):
+    for name, params in (("hyper_representation", dict(per_domain=300)),
+                         ("deep_auc", dict(data="grammar", score_init=1.0, centre_scale=1.0))):  # the scanned start
         out = task_radius_scan(tasks.make_task(name, dtype="float64", **params))
         print(f"\n{name}: | s | " + " | ".join(f"{v:g}" for v in out["scale"]) + " |")
         for block, label in (("phi", "Phi (x block)"), ("fy", "grad_y f (y block)")):

@@ -180,7 +180,9 @@ def _compare(args, task) -> int:
     bar.close()
     best = compare.select_best(grid)
     command = "ubo " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("ubo") else \
-        f"ubo tasks --compare --task {task.name} --runs {args.runs} --steps {args.steps} --output OUT"
+        (f"ubo tasks --compare --task {task.name} --runs {args.runs} --steps {args.steps}"
+         + (f" --grid {args.grid}" if args.grid else "") + (f" --methods {args.methods}" if args.methods else "")
+         + " --output OUT")
     path = write_comparison(Path(args.output), task, grid, best, base, traces, command, config)
     print(path.read_text())
     return 0

@@ -15,27 +15,46 @@ def _cell(value, digits: int = 3) -> str:
     return "" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
 
 
+def _ci(r, low: str, high: str) -> str:
+    return f"[{_cell(r.get(low))}, {_cell(r.get(high))}]" if np.isfinite(r.get(low, math.nan)) else ""
+
+
 def table(best: pd.DataFrame, base: pd.DataFrame) -> list[str]:
-    lines = ["| method | chosen eta / lr | select acc. | test acc. (mean) | 95 % interval | per seed | diverged |",
-             "|---|---|---|---|---|---|---|"]
+    """One row per method (at its chosen eta) and per baseline; adaptation columns when the task has them."""
+    adapted = any("adapted" in f and f["adapted"].notna().any() for f in (best, base))
+    head = "| method | chosen eta / lr | select acc. | test acc. (mean) | 95 % interval | per seed |"
+    rule = "|---|---|---|---|---|---|"
+    if adapted:
+        head += " adapted test acc. (mean) | 95 % interval | per seed |"
+        rule += "---|---|---|"
+    lines = [head + " diverged |", rule + "---|"]
     for frame in (best, base):
         for _, r in frame.iterrows():
-            ci = f"[{_cell(r.get('low'))}, {_cell(r.get('high'))}]" if np.isfinite(r.get("low", math.nan)) else ""
             eta = r.get("eta", math.nan)
-            lines.append(f"| {r['method']} | {'' if not np.isfinite(eta) else f'{eta:g}'} | "
-                         f"{_cell(r.get('select', math.nan))} | {_cell(r['test'])} | {ci} | {r.get('per_seed', '')} | "
-                         f"{'' if pd.isna(r.get('diverged', math.nan)) else int(r['diverged'])} |")
+            line = (f"| {r['method']} | {'' if not np.isfinite(eta) else f'{eta:g}'} | "
+                    f"{_cell(r.get('select', math.nan))} | {_cell(r['test'])} | {_ci(r, 'low', 'high')} | "
+                    f"{r.get('per_seed', '')} |")
+            if adapted:
+                per = r.get("adapted_per_seed", "")
+                line += (f" {_cell(r.get('adapted', math.nan))} | {_ci(r, 'adapted_low', 'adapted_high')} | "
+                         f"{'' if pd.isna(per) else per} |")
+            lines.append(line + f" {'' if pd.isna(r.get('diverged', math.nan)) else int(r['diverged'])} |")
     return lines
 
 
 def grid_table(grid: pd.DataFrame) -> list[str]:
-    """Mean select / test accuracy of every (method, eta), seeds pooled."""
-    agg = grid.groupby(["method", "eta"], sort=False).agg(select=("select", "mean"), test=("test", "mean"),
-                                                           diverged=("diverged", "sum"),
-                                                           seconds=("seconds", "sum")).reset_index()
-    lines = ["| method | eta | mean select acc. | mean test acc. | diverged runs | wall s (seeds batched) |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r.method} | {r.eta:g} | {r.select:.3f} | {r.test:.3f} | {int(r.diverged)} | {r.seconds:.0f} |"
+    """Mean select / test (and adapted) accuracy of every (method, eta), seeds pooled."""
+    adapted = "adapted" in grid and grid["adapted"].notna().any()
+    cols = dict(select=("select", "mean"), test=("test", "mean"), diverged=("diverged", "sum"),
+                seconds=("seconds", "sum"))
+    if adapted:
+        cols["adapted"] = ("adapted", "mean")
+    agg = grid.groupby(["method", "eta"], sort=False).agg(**cols).reset_index()
+    extra = (" mean adapted test acc. |", "---|") if adapted else ("", "")
+    lines = [f"| method | eta | mean select acc. | mean test acc. |{extra[0]} diverged runs | wall s (seeds batched) |",
+             f"|---|---|---|---|{extra[1]}---|---|"]
+    lines += [f"| {r.method} | {r.eta:g} | {r.select:.3f} | {r.test:.3f} |"
+              + (f" {r.adapted:.3f} |" if adapted else "") + f" {int(r.diverged)} | {r.seconds:.0f} |"
               for r in agg.itertuples()]
     return lines
 
@@ -84,6 +103,9 @@ def write_comparison(out: Path, task, grid, best, base, traces, command: str, co
              "- selection: each method's eta maximises the mean accuracy on the 'select' pool at the last step; "
              "'test' is used for nothing else", "",
              f"**Does a method of the papers (SLIP, BO-REP, AdamBO) beat the baselines?** {verdict(best, base)}.", "",
+             *([f"After test-time adaptation (a head fitted on {task.adapt_shots} held-out examples per class at "
+                f"the learnt encoder, mean of {task.adapt_draws} draws; eta still chosen on zero-shot 'select'): "
+                f"{verdict(best, base, 'adapted')}.", ""] if getattr(task, "adapt_shots", None) else []),
              "## Each method at its chosen step size", "", *table(best, base), "",
              "## The whole grid (means over seeds)", "", *grid_table(grid), "", "![comparison](comparison.png)", ""]
     path = out / "table.md"

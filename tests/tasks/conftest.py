@@ -19,7 +19,7 @@ TINY = {
     "hyperparam_opt": dict(hidden=5, embed_dim=4, limit=60, batch=8, pretrain_steps=0, dtype="float64",
                            x_init=-1.0),
     "hyper_cleaning": dict(hidden=5, embed_dim=4, limit=60, batch=8, pretrain_steps=0, dtype="float64"),
-    "deep_auc": dict(pooling="mean", hidden=5, embed_dim=4, limit=80, batch=8, dtype="float64"),
+    "deep_auc": dict(data="grammar", pooling="mean", hidden=5, embed_dim=4, limit=80, batch=8, dtype="float64"),
     "transformer_fewshot": dict(data="grammar", width=4, layers=1, heads=2, ff=6, per_class=12, max_len=20,
                                 tasks=2, shots=2, dtype="float64"),
 }

@@ -33,15 +33,14 @@ def test_every_algorithm_improves_the_grammar_task(grammar_task, name):
     assert bool(torch.isfinite(s["test_accuracy"]).all())
 
 
-DEEP_AUC_FLAT = ("known finding: deep AUC now starts with its centres at the class means of the initial scores "
-                 "(no pull towards the collapse); on the small grammar preset, which does not generalise, 40 steps "
-                 "then lower f or Phi by less than the threshold. The earlier decrease ended at the collapse "
-                 "plateau p(1-p)m^2, so it was no evidence of learning either")
+DEEP_AUC_FLAT = ("known finding: the deep AUC start (score layer 0, every score 1/2) is nearly flat, "
+                 "||grad Phi(x0)|| = 0.026, so the SGD-type rule alpha = eta / ||grad Phi(x0)|| gives alpha = 12: "
+                 "the first step overshoots (StocBiO: Phi 0.160 -> 0.178), then Phi returns to the start's "
+                 "p(1-p)m^2 = 0.160 with tightly clustered scores (test AUC 0.84, not collapsed); F2SA oscillates. "
+                 "Normalized methods and (MA-)SOBA pass")
 
 
-@pytest.mark.parametrize("name", ["hyperparam_opt", "hyper_cleaning",
-                                  pytest.param("deep_auc", marks=pytest.mark.xfail(strict=True, reason=DEEP_AUC_FLAT)),
-                                  "transformer_fewshot"])
+@pytest.mark.parametrize("name", ["hyperparam_opt", "hyper_cleaning", "deep_auc", "transformer_fewshot"])
 def test_every_task_improves_under_slip(name):
     task = tasks.make_task(name)
     s = _improvement(task, "slip")
@@ -97,7 +96,7 @@ def test_every_algorithm_on_every_task(task_name, name, request):
         request.applymarker(pytest.mark.xfail(strict=True, reason="F2SA's first-order penalty gradient (two "
                                               "independent grad_x G samples, noise ~ lam sigma) raises Phi at the "
                                               "suggested steps; the midpoint-JVP form (penalty_gradient='jvp') did not"))
-    if task_name == "deep_auc" and name in ("f2sa", "ma_soba", "soba", "stocbio", "ttsa"):
+    if task_name == "deep_auc" and name in ("f2sa", "stocbio", "ttsa"):
         request.applymarker(pytest.mark.xfail(strict=True, reason=DEEP_AUC_FLAT))
     s = _improvement(tasks.make_task(task_name), name, runs=1)
     assert bool((s["phi"][-1] < s["phi"][0] - 2e-4).all()), s["phi"]  # float32 Phi: noise ~1e-6

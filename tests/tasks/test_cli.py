@@ -89,8 +89,8 @@ def test_compare_writes_a_table_with_intervals_and_baselines(tmp_path):
                  "--steps", "5", "--output", str(out)])
     assert code == 0
     table = (out / "table.md").read_text()
-    for word in ("slip", "ma_soba", "majority", "upper head at x0", "joint head at x0", "95 % interval",
-                 "Does a method of the papers"):
+    for word in ("slip", "ma_soba", "majority", "upper head at x0", "joint head at x0 (all training data)",
+                 "95 % interval", "Does a method of the papers"):
         assert word in table
     assert (out / "comparison.png").stat().st_size > 10_000
     assert len((out / "grid.csv").read_text().splitlines()) == 1 + 2 * 2 * 2

@@ -16,9 +16,9 @@ from ubo.tasks.tuning import suggested_hyper
 STEPS = 400
 
 
-def _slip(task, steps=STEPS):
+def _slip(task, steps=STEPS, runs=1):
     algo = algorithms.make("slip", **suggested_hyper(task, "slip"))
-    return algorithms.run(algo, task, runs=1, steps=steps, seed=0, record_every=steps)
+    return algorithms.run(algo, task, runs=runs, steps=steps, seed=0, record_every=steps)
 
 
 def _trivial(task) -> float:
@@ -49,11 +49,36 @@ def test_transformer_beats_the_majority_class():
     assert final > majority + 2 * (majority * (1 - majority) / len(labels)) ** 0.5, final
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known: the small grammar deep AUC preset does not generalise (test AUC "
-                                        "about 0.5 even for single-level training); use data='real'")
-def test_deep_auc_default_preset_beats_chance():
+def test_deep_auc_default_preset_ranks_held_out_messages():
+    """SMS spam: the start scores every message 1/2 (test AUC exactly 1/2, the trivial baseline); after 400
+    SLIP steps the run ranks held-out messages well above it and has not collapsed (measured 0.92-0.95 over
+    8 runs on each of 3 task seeds: the slow test below and benchmarks/RESULTS.md)."""
     task = tasks.make_task("deep_auc")
     trace = _slip(task)
+    assert not bool(trace.diverged.any())
+    auc = trace.series["test_auc"]
+    assert bool((auc[0] == 0.5).all()), auc[0]
+    assert not bool(trace.final("collapsed").bool().any()), trace.final("score_spread")
+    assert bool((auc[-1] > 0.8).all()), auc[-1]
+
+
+def test_collapse_detector_fires_on_the_planted_parametrisation():
+    """Planted: the former start (random score weights, centres moved by full-size steps, centre_scale=1),
+    under which 2 of 4 SLIP runs on SMS spam collapse within 25 steps. The detector must flag them, and a
+    flagged run must have no ranking left (test AUC far from 0.9); unflagged runs must be learning."""
+    task = tasks.make_task("deep_auc", score_init=1.0, centre_scale=1.0)
+    trace = _slip(task, steps=50, runs=4)
+    flagged = trace.final("collapsed").bool()
+    auc = trace.final("test_auc")
+    assert bool(flagged.any()) and not bool(flagged.all()), (flagged, auc)
+    assert bool((auc[flagged] < 0.3).all()) and bool((auc[~flagged] > 0.7).all()), (flagged, auc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deep_auc_no_run_collapses(seed):
+    """8 SLIP runs on each of 3 task seeds (different starts and splits): none collapses, all rank well."""
+    task = tasks.make_task("deep_auc", seed=seed)
+    trace = _slip(task, runs=8)
     assert not bool(trace.final("collapsed").bool().any())
-    assert float(trace.final("test_auc")[0]) > 0.6
+    assert bool((trace.final("test_auc") > 0.8).all()), trace.final("test_auc")

@@ -97,7 +97,7 @@ def test_recurrent_features_match_torch_modules(cell, pooling, layers):
 
 
 def test_deep_auc_scores_match_torch_rnn():
-    task = tasks.make_task("deep_auc", hidden=6, embed_dim=5, limit=80, layers=2, dtype="float64")
+    task = tasks.make_task("deep_auc", data="grammar", hidden=6, embed_dim=5, limit=80, layers=2, dtype="float64")
     x = _random_x(task)
     pool = _ragged(task, "test")
     idx = torch.arange(len(pool)).unsqueeze(0)

@@ -9,7 +9,8 @@ from ubo.tasks import make_task  # noqa: F401  (eval of a repr needs the name)
 
 @pytest.fixture(scope="module")
 def auc_task():
-    return tasks.make_task("deep_auc", hidden=6, embed_dim=5, limit=200, dtype="float64")
+    return tasks.make_task("deep_auc", data="grammar", hidden=6, embed_dim=5, limit=200, score_init=1.0,
+                           dtype="float64")
 
 
 def _with_score_bias(task, bias: float) -> torch.Tensor:
@@ -20,12 +21,18 @@ def _with_score_bias(task, bias: float) -> torch.Tensor:
 
 
 def test_collapse_detector_flags_a_planted_collapse_and_not_the_start(auc_task):
-    """A score bias of -40 saturates every score at 0 (the AUC-margin attractor): flagged; x0: not flagged."""
-    collapsed = _with_score_bias(auc_task, -40.0)
-    both = torch.cat((auc_task.x0.unsqueeze(0), collapsed))
-    m = auc_task.metrics(both, auc_task.y_star(both))
-    assert m["collapsed"].tolist() == [0.0, 1.0], m["score_spread"]
+    """A score bias of -40 (or +40) saturates every score at 0 (1), the AUC-margin attractor: flagged. Not
+    flagged: random score weights, and the default start (score weights 0: every score 1/2, flat but not
+    saturated, the trivial AUC 1/2)."""
+    flat = tasks.make_task("deep_auc", data="grammar", hidden=6, embed_dim=5, limit=200, dtype="float64")
+    points = torch.cat((auc_task.x0.unsqueeze(0), _with_score_bias(auc_task, -40.0),
+                        _with_score_bias(auc_task, 40.0)))
+    m = auc_task.metrics(points, auc_task.y_star(points))
+    assert m["collapsed"].tolist() == [0.0, 1.0, 1.0], m["score_spread"]
     assert float(m["score_spread"][1]) < 1e-6 < float(m["score_spread"][0])
+    start = flat.metrics(flat.x0.unsqueeze(0), flat.y_star(flat.x0.unsqueeze(0)))
+    assert float(start["score_spread"][0]) < 1e-12 and float(start["collapsed"][0]) == 0.0
+    assert float(start["test_auc"][0]) == 0.5
 
 
 def test_deep_auc_starts_with_centres_at_the_class_means(auc_task):
