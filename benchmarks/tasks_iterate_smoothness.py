@@ -4,8 +4,8 @@
     python benchmarks/tasks_iterate_smoothness.py --tasks deep_auc     # measure some tasks (points_*.csv)
     python benchmarks/tasks_iterate_smoothness.py --report             # table.md + smoothness.png from the CSVs
 
-Each task is built at its small preset in float64 (the RNN-lower variants of hyper-cleaning and HO with
-lower='rnn'), SLIP runs with tasks.tuning.suggested_hyper (eta = 0.3), and at every ``--every``-th iterate
+Each task is built at its small preset in float64 (plus the RNN-lower variants of hyper-cleaning and HO,
+lower='rnn', and the earlier pre-LN transformer, layout='pre'), SLIP runs with tasks.tuning.suggested_hyper (eta = 0.3), and at every ``--every``-th iterate
 tasks.iterate_smoothness measures the local smoothness of the blocks phi (x -> grad Phi), f_x, f_y and
 g_y (y -> grad_y g, the lower level) against the block's gradient norm; (L0, L1) is fitted per block over
 all iterates and runs (non-negative least squares, 95 % bootstrap intervals). Output in
@@ -27,14 +27,17 @@ from ubo.tasks.iterate_smoothness import BLOCKS, fit_blocks, iterate_smoothness
 from ubo.tasks.tuning import suggested_hyper
 
 OUT = Path(__file__).parent / "tasks_iterate_smoothness"
-TASKS = {"hyper_representation": {}, "hyperparam_opt": {}, "hyper_cleaning": {}, "deep_auc": {},
-         "transformer_fewshot": {}, "hyper_cleaning_rnn": {"lower": "rnn"}, "hyperparam_opt_rnn": {"lower": "rnn"}}
+TASKS = {label: (label, {}) for label in ("hyper_representation", "hyperparam_opt", "hyper_cleaning", "deep_auc",
+                                           "transformer_fewshot")}
+TASKS.update({"transformer_fewshot_pre": ("transformer_fewshot", {"layout": "pre"}),
+              "hyper_cleaning_rnn": ("hyper_cleaning", {"lower": "rnn"}),
+              "hyperparam_opt_rnn": ("hyperparam_opt", {"lower": "rnn"})})
 
 
 def measure(label: str, steps: int, every: int, runs: int) -> None:
-    name = label.removesuffix("_rnn")
+    name, params = TASKS[label]
     start = time.time()
-    task = tasks.make_task(name, dtype="float64", **TASKS[label])
+    task = tasks.make_task(name, dtype="float64", **params)
     algo = algorithms.make("slip", **suggested_hyper(task, "slip"))
     frame = iterate_smoothness(task, algo, steps=steps, every=every, runs=runs)
     frame.insert(0, "task", label)
