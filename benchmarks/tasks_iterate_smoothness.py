@@ -9,7 +9,9 @@ lower='rnn', and the earlier pre-LN transformer, layout='pre'), SLIP runs with t
 tasks.iterate_smoothness measures the local smoothness of the blocks phi (x -> grad Phi), f_x, f_y and
 g_y (y -> grad_y g, the lower level) against the block's gradient norm; (L0, L1) is fitted per block over
 all iterates and runs (non-negative least squares, 95 % bootstrap intervals). Output in
-benchmarks/tasks_iterate_smoothness/.
+benchmarks/tasks_iterate_smoothness/: points_<task>.csv, fits.csv, table.md and smoothness.png (one row per
+task, one column per block; colour = step; red line = the fit; shaded = the lines through the interval ends,
+L0_low + L1_low g to L0_high + L1_high g, a loose envelope rather than a pointwise band).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ def report() -> None:
             ax.set_xlabel("||grad|| of the block", fontsize=7)
             ax.set_ylabel("local L_hat", fontsize=7)
             ax.tick_params(labelsize=7)
+            ax.ticklabel_format(useOffset=False)
         fig.colorbar(sc, ax=axes[i, -1], label="step")
     fig.tight_layout()
     fig.savefig(OUT / "smoothness.png", dpi=90)

@@ -157,3 +157,23 @@ def test_slip_learns_with_the_rnn_in_the_lower_level(name):
     assert float(trace.final("test_accuracy")[0]) > majority + 0.2
     if name == "hyper_cleaning":
         assert float(trace.final("clean_weight_gap")[0]) > 0.2
+
+
+def test_the_reference_catches_planted_changes(rnn_tasks, monkeypatch):
+    """Pooling over padding (in the shared encoder) and a penalty that ignores x (every block at mu0) must
+    both move the losses away from the reference."""
+    from ubo.tasks import encoders
+
+    task = rnn_tasks["hyperparam_opt"]
+    x, y, _ = _point(task, runs=1, seed=5)
+    g_ref, f_ref = _reference_losses(task, x[0], y[0])
+    real = encoders.recurrent
+    monkeypatch.setattr(encoders, "recurrent", lambda p, tokens, lengths, cell, pooling="max": real(
+        p, tokens, torch.full_like(lengths, tokens.shape[-1]), cell, pooling))
+    assert not torch.allclose(task.f(x, y)[0], f_ref, rtol=1e-6, atol=1e-9)
+    monkeypatch.setattr(encoders, "recurrent", real)
+    monkeypatch.setattr(task, "penalty", lambda xx: torch.full((xx.shape[0], task.dim_y), task.mu0,
+                                                               dtype=xx.dtype))
+    assert not torch.allclose(task.g(x, y)[0], g_ref, rtol=1e-6, atol=1e-9)
+    monkeypatch.undo()
+    torch.testing.assert_close(task.g(x, y)[0], g_ref.detach(), rtol=1e-10, atol=1e-12)
