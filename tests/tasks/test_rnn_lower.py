@@ -144,19 +144,27 @@ def test_lower_option_builds_the_right_model_and_refuses_ground_truth(rnn_tasks)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["hyper_cleaning", "hyperparam_opt"])
-def test_slip_learns_with_the_rnn_in_the_lower_level(name):
-    """Default small preset with lower='rnn' (pre-trained encoder start, head at zero): 200 SLIP steps beat the
-    majority class on held-out data by 0.2, and hyper-cleaning down-weights the corrupted examples."""
+@pytest.mark.parametrize("name, margin", [("hyper_cleaning", 0.03), ("hyperparam_opt", 0.2)])
+def test_slip_learns_with_the_rnn_in_the_lower_level(name, margin):
+    """Default small preset with lower='rnn' (pre-trained encoder start, head at zero), 200 SLIP steps, against the
+    trivial baselines on held-out data: the majority class, and the same run with x frozen at x0 (eta = 1e-9:
+    the lower level alone, uniform weights / the start's penalties). Measured: HC 0.915 against 0.865 frozen;
+    HO 0.920 against 0.465 frozen (the start's penalty 0.5 per block shrinks the classifier to chance)."""
     task = tasks.make_task(name, lower="rnn")
-    algo = algorithms.make("slip", **suggested_hyper(task, "slip"))
-    trace = algorithms.run(algo, task, runs=1, steps=200, seed=0, record_every=100)
-    assert not bool(trace.diverged.any())
+
+    def final(eta):
+        algo = algorithms.make("slip", **suggested_hyper(task, "slip", eta=eta))
+        trace = algorithms.run(algo, task, runs=1, steps=200, seed=0, record_every=100)
+        assert not bool(trace.diverged.any())
+        return trace
+
+    bilevel, frozen = final(0.3), final(1e-9)
     labels = task.pools["test"].labels
     majority = float(torch.bincount(labels).max()) / len(labels)
-    assert float(trace.final("test_accuracy")[0]) > majority + 0.2
+    acc = float(bilevel.final("test_accuracy")[0])
+    assert acc > majority + 0.2 and acc > float(frozen.final("test_accuracy")[0]) + margin
     if name == "hyper_cleaning":
-        assert float(trace.final("clean_weight_gap")[0]) > 0.2
+        assert float(bilevel.final("clean_weight_gap")[0]) > 0.2
 
 
 def test_the_reference_catches_planted_changes(rnn_tasks, monkeypatch):
