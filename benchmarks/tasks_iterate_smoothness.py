@@ -5,8 +5,8 @@
     python benchmarks/tasks_iterate_smoothness.py --report             # table.md + smoothness.png from the CSVs
 
 Each task is built at its small preset in float64 (plus the RNN-lower variants of hyper-cleaning and HO,
-lower='rnn', and the earlier pre-LN transformer, layout='pre'), SLIP runs with tasks.tuning.suggested_hyper (eta = 0.3), and at every ``--every``-th iterate
-tasks.iterate_smoothness measures the local smoothness of the blocks phi (x -> grad Phi), f_x, f_y and
+lower='rnn', and the earlier pre-LN transformer, layout='pre'), SLIP runs with tasks.tuning.suggested_hyper
+(eta = 0.3), and at every ``--every``-th iterate tasks.iterate_smoothness measures the local smoothness of the blocks phi (x -> grad Phi), f_x, f_y and
 g_y (y -> grad_y g, the lower level) against the block's gradient norm; (L0, L1) is fitted per block over
 all iterates and runs (non-negative least squares, 95 % bootstrap intervals). Output in
 benchmarks/tasks_iterate_smoothness/: points_<task>.csv, fits.csv, table.md and smoothness.png (one row per

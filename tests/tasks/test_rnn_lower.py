@@ -141,6 +141,11 @@ def test_lower_option_builds_the_right_model_and_refuses_ground_truth(rnn_tasks)
         tasks.make_task("hyperparam_opt", layers=2, pretrain_steps=0, limit=60)
     assert set(task.metrics(task.batch(task.x0, 1), task.batch(task.y0, 1))) == {
         "upper_loss", "test_accuracy", "select_accuracy"}
+    from ubo.tasks.iterate_smoothness import iterate_smoothness
+
+    algo = algorithms.make("slip", **suggested_hyper(task, "slip"))
+    frame = iterate_smoothness(task, algo, steps=2, every=2, runs=1, progress=False)
+    assert set(frame["block"]) == {"f_y", "g_y"}  # no ground truth: no Phi block; f does not depend on x
 
 
 @pytest.mark.slow
