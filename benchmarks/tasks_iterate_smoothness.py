@@ -36,41 +36,41 @@ TASKS.update({"transformer_fewshot_pre": ("transformer_fewshot", {"layout": "pre
               "hyperparam_opt_rnn": ("hyperparam_opt", {"lower": "rnn"})})
 
 
-def measure(label: str, steps: int, every: int, runs: int) -> None:
+def measure(label: str, steps: int, every: int, runs: int, out: Path) -> None:
     name, params = TASKS[label]
     start = time.time()
     task = tasks.make_task(name, dtype="float64", **params)
     algo = algorithms.make("slip", **suggested_hyper(task, "slip"))
     frame = iterate_smoothness(task, algo, steps=steps, every=every, runs=runs)
     frame.insert(0, "task", label)
-    frame.to_csv(OUT / f"points_{label}.csv", index=False)
+    frame.to_csv(out / f"points_{label}.csv", index=False)
     print(f"{label}: {len(frame)} points in {time.time() - start:.0f} s ({repr(task)}, SLIP {steps} steps, "
           f"every {every}, {runs} runs)", flush=True)
 
 
-def report() -> None:
+def report(out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frames = [pd.read_csv(p) for p in sorted(OUT.glob("points_*.csv"))]
+    frames = [pd.read_csv(p) for p in sorted(out.glob("points_*.csv"))]
     if not frames:
-        raise SystemExit(f"no points_*.csv in {OUT}: measure first")
+        raise SystemExit(f"no points_*.csv in {out}: measure first")
     points = pd.concat(frames)
     labels = [t for t in TASKS if t in set(points["task"])]
     fits = pd.concat([fit_blocks(points[points["task"] == t]).assign(task=t) for t in labels])
     cols = ["task", "block", "points", "grad_min", "grad_max", "smooth_min", "smooth_max", "spearman",
             "L0", "L0_low", "L0_high", "L1", "L1_low", "L1_high"]
     fits = fits[cols]
-    fits.to_csv(OUT / "fits.csv", index=False)
+    fits.to_csv(out / "fits.csv", index=False)
     lines = ["| task | block | points | \\|\\|grad\\|\\| range | L_hat range | Spearman | L0 [95 %] | L1 [95 %] |",
              "|---|---|---|---|---|---|---|---|"]
     for r in fits.itertuples():
         lines.append(f"| {r.task} | {r.block} | {r.points} | {r.grad_min:.3g}-{r.grad_max:.3g} | "
                      f"{r.smooth_min:.3g}-{r.smooth_max:.3g} | {r.spearman:.2f} | {r.L0:.3g} [{r.L0_low:.3g}, "
                      f"{r.L0_high:.3g}] | {r.L1:.3g} [{r.L1_low:.3g}, {r.L1_high:.3g}] |")
-    (OUT / "table.md").write_text("\n".join(lines) + "\n")
+    (out / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
     fig, axes = plt.subplots(len(labels), len(BLOCKS), figsize=(3.2 * len(BLOCKS), 2.6 * len(labels)),
@@ -97,8 +97,8 @@ def report() -> None:
             ax.ticklabel_format(useOffset=False)
         fig.colorbar(sc, ax=axes[i, -1], label="step")
     fig.tight_layout()
-    fig.savefig(OUT / "smoothness.png", dpi=90)
-    print(f"wrote {OUT / 'table.md'}, {OUT / 'fits.csv'}, {OUT / 'smoothness.png'}")
+    fig.savefig(out / "smoothness.png", dpi=90)
+    print(f"wrote {out / 'table.md'}, {out / 'fits.csv'}, {out / 'smoothness.png'}")
 
 
 def main() -> None:
@@ -108,14 +108,15 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=20)
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--report", action="store_true", help="only write the table and figure from the CSVs")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    OUT.mkdir(exist_ok=True)
+    args.out.mkdir(exist_ok=True)
     if not args.report:
         for label in args.tasks or list(TASKS):
-            measure(label, args.steps, args.every, args.runs)
+            measure(label, args.steps, args.every, args.runs, args.out)
     if args.report or args.tasks is None:
-        report()
+        report(args.out)
 
 
 if __name__ == "__main__":
