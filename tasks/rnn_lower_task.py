@@ -5,8 +5,9 @@
     f(x, y) = sum_i w_i CE(logits_i(y), c_i)                                        ('upper' pool)
 
 phi_y is the max-pooled state of a vanilla tanh RNN (or LSTM, ``layers`` stacked) whose weights are
-part of y, as in BO-REP's and SLIP's experiments (Hao, Gong, Liu, ICLR 2024, Sec. 5; Gong, Hao, Liu,
-NeurIPS 2024, Sec. 5), where the whole RNN classifier is the lower-level variable. s_i(x) are
+part of y, as in the experiments of BO-REP (Hao, Gong, Liu, ICLR 2024: hyperparameter optimisation and
+data hyper-cleaning) and SLIP (Gong, Hao, Liu, ICML 2024: data hyper-cleaning), where the whole RNN
+classifier is the lower-level variable. s_i(x) are
 per-example weights (hyper-cleaning), lam(x) the penalties (hyperparameter optimisation).
 
 There is **no ground truth**: g(x, .) is nonconvex in the RNN weights, y*(x) need not be unique and
