@@ -6,18 +6,18 @@ import sys
 
 from ubo.tasks.base import TextBilevelTask
 from ubo.tasks.deep_auc import DeepAUC
-from ubo.tasks.hyper_cleaning import HyperCleaning
+from ubo.tasks.hyper_cleaning import hyper_cleaning
 from ubo.tasks.hyper_representation import HyperRepresentation
-from ubo.tasks.hyperparam_opt import HyperparamOpt
+from ubo.tasks.hyperparam_opt import hyperparam_opt
 from ubo.tasks.transformer_fewshot import TransformerFewShot
 
 _TASKS = {
     "hyper_representation": (HyperRepresentation, "meta-learning: x = RNN/LSTM encoder, y = shared linear head "
                              "(mu/2||y||^2), tasks from multi-domain sentiment sets"),
-    "hyperparam_opt": (HyperparamOpt, "x = per-feature L2 penalties, y = linear classifier on fixed RNN features, "
-                       "f on a validation split"),
-    "hyper_cleaning": (HyperCleaning, "x = per-example weights of a noisy training split, y = linear classifier, "
-                       "f on a clean validation split"),
+    "hyperparam_opt": (hyperparam_opt, "x = per-feature L2 penalties, y = linear classifier on fixed RNN features, "
+                       "f on a validation split (lower='rnn': y = the whole RNN classifier, no ground truth)"),
+    "hyper_cleaning": (hyper_cleaning, "x = per-example weights of a noisy training split, y = linear classifier, "
+                       "f on a clean validation split (lower='rnn': y = the whole RNN classifier, no ground truth)"),
     "deep_auc": (DeepAUC, "AUC-margin min-max as bilevel: x = RNN scorer, y = dual alpha (strongly concave), "
                  "SMS spam with a controllable imbalance"),
     "transformer_fewshot": (TransformerFewShot, "AdamBO's check: random-init transformer encoder (x), linear head "

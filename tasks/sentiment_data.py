@@ -8,6 +8,7 @@ from ubo.tasks.data import SENTIMENT_DOMAINS, Vocabulary, sentiment, sentiment_g
 from ubo.tasks.frozen_features import frozen_features
 
 REPRESENTATIONS = ("pretrained", "random")
+LOWERS = ("head", "rnn")  # lower level: a linear head on frozen features, or the whole RNN classifier
 
 
 def check_feature_params(p: dict) -> None:
@@ -15,6 +16,10 @@ def check_feature_params(p: dict) -> None:
     check_params(p, {"data": DATA, "encoder": ENCODERS, "representation": REPRESENTATIONS},
                  ("hidden", "embed_dim", "max_len", "batch", "min_count"))
     check_int("pretrain_steps", p["pretrain_steps"], 0)
+    check_params(p, {"lower": LOWERS}, ("layers",))
+    if p["lower"] == "head" and p["layers"] != 1:
+        raise ValueError(f"layers > 1 needs lower='rnn' (the frozen features use one layer), got layers={p['layers']}")
+
 _CACHE: dict = {}
 
 
@@ -40,8 +45,8 @@ def pretraining_items(data: str, domain: str, limit: int | None, seed: int) -> l
     return shuffled(others, seed, limit)
 
 
-def fixed_pools(p: dict, train, val, select, test, device, dtype):
-    """(vocab, pools, feature tables) for labelled splits; features cached per configuration.
+def text_pools(p: dict, train, val, select, test, device):
+    """(vocab, pools, pre-training items) for labelled splits.
 
     The vocabulary covers all training text: the training split and the pre-training text (built
     from the training split alone it left a quarter of the pre-training tokens unknown at paper size)."""
@@ -50,6 +55,12 @@ def fixed_pools(p: dict, train, val, select, test, device, dtype):
     vocab = Vocabulary([t for t, _ in train + pre_items], min_count=p["min_count"])
     pools = {name: encode(vocab, items, p["max_len"], device)
              for name, items in (("lower", train), ("upper", val), ("select", select), ("test", test))}
+    return vocab, pools, pre_items
+
+
+def fixed_pools(p: dict, train, val, select, test, device, dtype):
+    """(vocab, pools, feature tables) for labelled splits (text_pools); features cached per configuration."""
+    vocab, pools, pre_items = text_pools(p, train, val, select, test, device)
     keys = ("data", "domain", "limit", "fractions", "encoder", "hidden", "embed_dim", "max_len", "min_count",
             "seed", "representation", "pretrain_steps", "pretrain_limit")
     key = (tuple(p[k] for k in keys), str(device), dtype)

@@ -120,18 +120,23 @@ def trajectory_smoothness(task, algorithm, steps: int = 50, runs: int = 1, seed:
     return result
 
 
-def _local_smoothness(grad, point: torch.Tensor, directions: int, relative: float,
-                      generator: torch.Generator) -> torch.Tensor:
-    """(R,) max over random directions d (||d|| = relative ||point||) and the gradient direction of
-    ||grad(point + d) - grad(point)|| / ||d||; all perturbed points in one batched call."""
+def local_smoothness(grad, point: torch.Tensor, directions: int, relative: float,
+                     generator: torch.Generator, gradient_direction: bool = True) -> torch.Tensor:
+    """(R,) local smoothness max_d ||grad(point + d) - grad(point)|| / ||d|| over ``directions`` random
+    directions d and (by default) the gradient direction, ||d|| = relative max(||point||, 1); all perturbed
+    points in one batched call of ``grad`` ((M, D) -> (M, D)).
+
+    The gradient direction matters: where the curvature is concentrated in few directions (a ridge, an
+    exploding recurrent direction), random directions alone see about 1/sqrt(D) of it."""
     R, D = point.shape
     g0 = grad(point)
     dirs = torch.randn(directions, R, D, generator=generator, dtype=torch.float64).to(point)
-    dirs = torch.cat((dirs, g0.unsqueeze(0)))
+    if gradient_direction:
+        dirs = torch.cat((dirs, g0.unsqueeze(0)))
     dirs = dirs / dirs.norm(dim=2, keepdim=True).clamp_min(1e-30)
     size = relative * point.norm(dim=1).clamp_min(1.0)
     moved = (point.unsqueeze(0) + size.view(1, R, 1) * dirs).reshape(-1, D)
-    g1 = grad(moved).reshape(directions + 1, R, D)
+    g1 = grad(moved).reshape(dirs.shape[0], R, D)
     return ((g1 - g0.unsqueeze(0)).norm(dim=2) / size.unsqueeze(0)).amax(0)
 
 
@@ -182,9 +187,9 @@ def task_radius_scan(task, scales=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0), dir
 
     out = {"scale": s.cpu().numpy(),
            "phi_grad_norm": task.grad_phi(x).norm(dim=1).double().cpu().numpy(),
-           "phi_smoothness": _local_smoothness(task.grad_phi, x, directions, relative, gen).double().cpu().numpy(),
+           "phi_smoothness": local_smoothness(task.grad_phi, x, directions, relative, gen).double().cpu().numpy(),
            "fy_grad_norm": grad_y_f(y).norm(dim=1).double().cpu().numpy(),
-           "fy_smoothness": _local_smoothness(grad_y_f, y, directions, relative, gen).double().cpu().numpy()}
+           "fy_smoothness": local_smoothness(grad_y_f, y, directions, relative, gen).double().cpu().numpy()}
     for block in ("phi", "fy"):
         out[f"{block}_spearman"] = spearman(out[f"{block}_grad_norm"], out[f"{block}_smoothness"])
         out[f"{block}_fit"] = fit_l0_l1(out[f"{block}_grad_norm"], out[f"{block}_smoothness"])

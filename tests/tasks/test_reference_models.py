@@ -43,22 +43,37 @@ def _recurrent_reference(prm: dict, tokens, lengths, cell: str, pooling: str) ->
     return _pool(states, lengths, pooling)
 
 
-def _transformer_reference(prm: dict, tokens, lengths, heads: int) -> torch.Tensor:
+def _transformer_reference(prm: dict, tokens, lengths, heads: int, layout: str) -> torch.Tensor:
+    """Features of one run from nn.TransformerEncoderLayer (norm_first=False, bias=True for 'post', BERT's
+    layout; norm_first=True, bias=False for 'pre'); LayerNorm gains are stored as offsets from 1."""
+    post = layout == "post"
     width = prm["embedding"].shape[1]
-    layers = sum(1 for k in prm if k.startswith("qkv"))
+    layers = sum(1 for k in prm if k.startswith("qkv") and not k.startswith("qkv_b"))
     T = tokens.shape[1]
     h = prm["embedding"][tokens] + prm["position"][:T]
+    if post:
+        h = nn.functional.layer_norm(h, (width,), 1 + prm["ln_e_g"][0], prm["ln_e_b"][0])
     pad = torch.arange(T) >= lengths.unsqueeze(1)
     for k in range(layers):
         layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=prm[f"ff1_{k}"].shape[1], dropout=0.0,
-                                           activation="gelu", batch_first=True, norm_first=True, bias=False)
+                                           activation="gelu", batch_first=True, norm_first=not post, bias=post)
         layer = layer.to(torch.float64)
         with torch.no_grad():
             layer.self_attn.in_proj_weight.copy_(prm[f"qkv{k}"].T)
             layer.self_attn.out_proj.weight.copy_(prm[f"out{k}"].T)
             layer.linear1.weight.copy_(prm[f"ff1_{k}"].T)
             layer.linear2.weight.copy_(prm[f"ff2_{k}"].T)
+            if post:
+                layer.self_attn.in_proj_bias.copy_(prm[f"qkv_b{k}"][0])
+                layer.self_attn.out_proj.bias.copy_(prm[f"out_b{k}"][0])
+                layer.linear1.bias.copy_(prm[f"ff1_b{k}"][0])
+                layer.linear2.bias.copy_(prm[f"ff2_b{k}"][0])
+                for j in (1, 2):
+                    getattr(layer, f"norm{j}").weight.copy_(1 + prm[f"ln{j}_g{k}"][0])
+                    getattr(layer, f"norm{j}").bias.copy_(prm[f"ln{j}_b{k}"][0])
             h = layer(h, src_key_padding_mask=pad)
+    if post:
+        return torch.tanh(h[:, 0] @ prm["pool"] + prm["pool_b"][0])
     cls = nn.functional.layer_norm(h, (width,))[:, 0]
     return torch.tanh(cls @ prm["pool"])
 
@@ -107,16 +122,43 @@ def test_deep_auc_scores_match_torch_rnn():
     torch.testing.assert_close(task.scores(x, "test", idx)[0], ref, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("data", ["grammar", pytest.param("real", marks=pytest.mark.skipif(not DATA, reason=NO_DATA))])
-def test_transformer_features_match_torch_encoder_layer(data):
+def _transformer_case(data="grammar", layout="post"):
     task = tasks.make_task("transformer_fewshot", data=data, width=8, layers=2, heads=2, ff=12, per_class=10,
-                           max_len=16, dtype="float64")
+                           max_len=16, layout=layout, dtype="float64")
     x = _random_x(task)
     pool = _ragged(task)
     idx = torch.arange(len(pool)).unsqueeze(0)
     prm = {k: v[0] for k, v in task.spec.unflatten(x).items()}
-    steps = int(pool.lengths.max())
-    ref = _transformer_reference(prm, pool.tokens[:, :steps], pool.lengths, task.heads)
+    ref = _transformer_reference(prm, pool.tokens[:, : int(pool.lengths.max())], pool.lengths, task.heads, layout)
+    return task, x, idx, ref
+
+
+@pytest.mark.parametrize("layout", ["post", "pre"])
+@pytest.mark.parametrize("data", ["grammar", pytest.param("real", marks=pytest.mark.skipif(not DATA, reason=NO_DATA))])
+def test_transformer_features_match_torch_encoder_layer(data, layout):
+    task, x, idx, ref = _transformer_case(data, layout)
+    assert task.params["layout"] == layout
+    torch.testing.assert_close(task.features(x, "lower", idx)[0], ref, rtol=1e-9, atol=1e-11)
+
+
+def test_post_ln_reference_catches_a_planted_pre_ln_block(monkeypatch):
+    """BERT's layout is the default; a planted pre-LN block without biases (the earlier model) must not match
+    nn.TransformerEncoderLayer(norm_first=False, bias=True), nor must a post-LN block that drops its biases."""
+    task, x, idx, ref = _transformer_case()
+    assert tasks.task_parameters("transformer_fewshot")["layout"] == "post"
+    real = encoders.transformer
+
+    def pre_ln_no_bias(p, tokens, lengths, heads):
+        keep = {k: v for k, v in p.items() if k in encoders.transformer_shapes(1, 1, 2, 1, 1, "pre")}
+        return real(keep, tokens, lengths, heads)
+
+    def post_ln_no_bias(p, tokens, lengths, heads):
+        return real({k: (torch.zeros_like(v) if "_b" in k else v) for k, v in p.items()}, tokens, lengths, heads)
+
+    for planted in (pre_ln_no_bias, post_ln_no_bias):
+        monkeypatch.setattr(encoders, "transformer", planted)
+        assert not torch.allclose(task.features(x, "lower", idx)[0], ref, rtol=1e-6, atol=1e-8), planted.__name__
+    monkeypatch.setattr(encoders, "transformer", real)
     torch.testing.assert_close(task.features(x, "lower", idx)[0], ref, rtol=1e-9, atol=1e-11)
 
 
