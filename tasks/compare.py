@@ -53,6 +53,9 @@ def _check(task) -> None:
     if "select" not in task.pools or not hasattr(task, "accuracy"):
         raise ValueError(f"task {task.name!r} has no 'select' pool to choose hyperparameters on; "
                          "compare supports hyper_representation, hyper_cleaning and hyperparam_opt")
+    if not hasattr(task, "features"):
+        raise ValueError(f"task {task.name!r} with lower='rnn' has no frozen features for the single-level "
+                         "baselines (a head fitted on the select/train pools); compare needs lower='head'")
 
 
 def run_grid(task, methods=METHODS, etas=ETAS, seeds: int = 4, steps: int = 400, seed: int = 0,

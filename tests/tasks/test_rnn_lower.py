@@ -190,3 +190,10 @@ def test_the_reference_catches_planted_changes(rnn_tasks, monkeypatch):
     assert not torch.allclose(task.g(x, y)[0], g_ref, rtol=1e-6, atol=1e-9)
     monkeypatch.undo()
     torch.testing.assert_close(task.g(x, y)[0], g_ref.detach(), rtol=1e-10, atol=1e-12)
+
+
+def test_compare_refuses_the_rnn_lower_level_before_any_run(rnn_tasks):
+    """The comparison's single-level baselines need frozen features; lower='rnn' is named in the error."""
+    from ubo.tasks.compare import run_grid
+    with pytest.raises(ValueError, match="lower='head'"):
+        run_grid(rnn_tasks["hyper_cleaning"], methods=("slip",), etas=(0.3,), seeds=1, steps=1)
