@@ -7,17 +7,16 @@ reserved sub-streams. Two samplers (``SAMPLINGS``):
 
     iid       b indices uniform on {0..n-1}, with replacement (``draw.integers(n, b, sub)``)
     shuffle   without replacement, reshuffled blocks per epoch (as benchopt's benchmark_bilevel samples):
-              with B = n // b blocks per epoch, call c reads block c mod B of the permutation pi_e of epoch
-              e = c // B, i.e. pi_e[(c mod B) b : (c mod B + 1) b]; pi_e sorts 64 random bits per sample,
-              drawn from (seed, run, epoch, sub-stream). A batch holds b distinct samples, and the calls
-              of one epoch window (B consecutive calls) never share a sample of the same sub-stream;
-              the n - B b samples left over by the last block sit out that epoch.
+              the k-th minibatch of a level is block k mod B of the permutation pi_e of epoch e = k // B
+              (B = n // b blocks per epoch), i.e. pi_e[(k mod B) b : (k mod B + 1) b]; pi_e sorts 64 random
+              bits per sample, drawn from (seed, run, epoch, sub-stream). Every epoch of a level visits
+              B b distinct samples (all n when b divides n; the n - B b left over sit out that epoch).
+              k is ``draw.level_call``, the call's index among its level's calls, which the Oracle counts
+              (upper level: grad_f; lower level: the other calls), as benchopt counts each level's batches;
+              a Draw made outside an Oracle uses its call counter instead.
 
-Both are pure functions of (seed, run, call, sub-stream): run r alone gets the indices it gets inside a
-batch, a replayed draw gets the same minibatch. Unlike benchopt, which counts the minibatches of each
-level on its own, the block is indexed by the oracle's call counter, shared by the levels: a level that
-makes 2 of every 3 calls reads 2 of every 3 blocks of its permutations (each batch still uniform among
-the b-subsets, consecutive batches still disjoint within an epoch window).
+Both are pure functions of (seed, run, k, sub-stream), and k is the same for every run: run r alone gets
+the indices it gets inside a batch, a replayed draw gets the same minibatch.
 
 Minibatch noise bound: with d_i = grad_i - grad (mean zero over i), the minibatch deviation
 (1/b) sum_j d_{i_j} has norm <= max_i ||d_i|| almost surely (a mean of vectors in a ball stays
@@ -123,7 +122,7 @@ def minibatch(draw, n: int, b: int, sub: int, sampling: str = "iid") -> Minibatc
     if sampling == "iid":
         return Minibatch(draw.integers(n, b, sub), n)
     blocks = n // b
-    epoch, block = divmod(draw.call, blocks)
+    epoch, block = divmod(draw.call if draw.level_call is None else draw.level_call, blocks)
     return Minibatch(epoch_permutation(draw, n, sub, epoch)[:, block * b:(block + 1) * b], n)
 
 

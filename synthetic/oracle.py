@@ -19,6 +19,10 @@ Same sample at two points (STORM-type estimators, e.g. AccBO's recursive momentu
     with oracle.replaying(tape):            # the same calls, in the same order, get the same Draws:
         h_prev = estimator(oracle, x_prev, y_prev)   # the same samples xi, zeta at the other point
 
+Each Draw also carries ``level_call``, its index among the calls on the same level's samples (upper:
+grad_f; lower: every other call), so that a finite-sum family can walk through its per-level epochs as
+benchopt does (synthetic.finite_sum, sampling="shuffle"); it is the same for every run.
+
 Each replayed call is counted as a call of its kind: evaluating one sample at two points costs two
 evaluations, as in the papers' accounting. A ``Draw`` is a pure function of (seed, run, call counter)
 and ``sample_*`` a pure function of (point, draw) (synthetic.problem), so a replay is exact and cheap;
@@ -37,6 +41,7 @@ from ubo.synthetic.rng import CounterRNG
 
 KINDS = ("grad_f", "grad_g", "hvp", "jvp")
 _INDEX = {k: i for i, k in enumerate(KINDS)}
+_UPPER_CALLS = ("grad_f",)  # calls on the upper-level samples xi; every other call samples zeta (lower level)
 
 
 class Oracle:
@@ -62,6 +67,7 @@ class Oracle:
         self._by_kind = torch.zeros(len(KINDS), self.runs, dtype=torch.int64, device=problem.device)
         self._rows = self._by_kind.unbind(0)  # one view per kind, made once
         self.active = torch.ones(self.runs, dtype=torch.bool, device=problem.device)
+        self._level_calls = [0, 0]          # calls made so far on the lower / upper level (Draw.level_call)
         self._tape: list | None = None      # (call name, Draw) recorded inside ``recording``
         self._replay: list | None = None    # what ``replaying`` still has to hand out
 
@@ -83,6 +89,9 @@ class Oracle:
                 raise RuntimeError(f"replay asked for a {call} call where the recording made a {recorded} call")
             return draw
         draw = self.rng.next()
+        level = int(call in _UPPER_CALLS)
+        draw.level_call = self._level_calls[level]
+        self._level_calls[level] += 1
         if self._tape is not None:
             self._tape.append((call, draw))
         return draw

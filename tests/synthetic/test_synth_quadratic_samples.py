@@ -154,6 +154,28 @@ def test_a_sampler_with_replacement_fails_the_epoch_check():
         check_epochs(shuffle_indices(iid, calls=12))
 
 
+def lower_level_indices(problem, iterations, level_call=True):
+    """The lower-level minibatches of SOBA's call pattern (grad_f, hvp_jvp, grad_g per iteration) through an Oracle."""
+    oracle = problem.oracle(runs=3, seed=1)
+    x, y = problem.batch(problem.x0, 3), problem.batch(problem.y0, 3)
+    with oracle.recording() as tape:
+        for _ in range(iterations):
+            oracle.grad_f(x, y), oracle.hvp_jvp(x, y, y), oracle.grad_g(x, y)
+    lower = [draw for call, draw in tape if call != "grad_f"]
+    if not level_call:
+        for draw in lower:
+            draw.level_call = None
+    return torch.stack([fs.minibatch(d, problem.n, problem.batch_size, fs.SUB_LOWER, "shuffle").idx for d in lower], 1)
+
+
+def test_shuffle_epochs_are_counted_per_level():
+    """Through an Oracle, the lower level's own calls walk through its epochs (benchopt's per-level counter)."""
+    problem = make_problem("quadratic", dim_x=2, dim_y=2, n=20, batch_size=6, sampling="shuffle")
+    check_epochs(lower_level_indices(problem, 9))
+    with pytest.raises(AssertionError):  # planted: blocks indexed by the shared call counter
+        check_epochs(lower_level_indices(problem, 9, level_call=False))
+
+
 def test_shuffle_sampler_is_a_pure_function_of_seed_run_and_call():
     together = shuffle_indices(fs.minibatch, calls=9, runs=5)
     alone = shuffle_indices(fs.minibatch, calls=9, run_ids=torch.tensor([3]))
