@@ -63,19 +63,35 @@ class Oracle:
         self.runs = int(run_ids.numel())
         self.run_ids = run_ids.to(problem.device)
         self.rng = CounterRNG(seed, self.run_ids, problem.dtype)
-        # stored kind-major so that counting one kind touches one contiguous row
+        # Counting costs no tensor operation per call: calls made under the current ``active`` mask are
+        # Python ints (_pending), folded into the per-run counts (_by_kind, kind-major) only when the mask
+        # changes (seen through the tensor's version counter: in-place edits included) or counts are read.
         self._by_kind = torch.zeros(len(KINDS), self.runs, dtype=torch.int64, device=problem.device)
-        self._rows = self._by_kind.unbind(0)  # one view per kind, made once
+        self._pending = [0] * len(KINDS)
         self.active = torch.ones(self.runs, dtype=torch.bool, device=problem.device)
+        self._mask = (self.active, self.active._version, self.active.to(torch.int64))
         self._level_calls = [0, 0]          # calls made so far on the lower / upper level (Draw.level_call)
         self._tape: list | None = None      # (call name, Draw) recorded inside ``recording``
         self._replay: list | None = None    # what ``replaying`` still has to hand out
 
     on_call = None  # optional callable run after every call (the runner's init progress bar)
 
+    def _flush(self) -> None:
+        """Fold the pending calls into the per-run counts under the mask they were made with; re-read the mask."""
+        active, version, weights = self._mask
+        if any(self._pending):
+            pending = torch.tensor(self._pending, dtype=torch.int64, device=self._by_kind.device)
+            self._by_kind += pending[:, None] * weights
+            self._pending = [0] * len(KINDS)
+        if active is not self.active or version != self.active._version:
+            self._mask = (self.active, self.active._version, self.active.to(torch.int64))
+
     def _count(self, *kinds: str) -> None:
+        active, version, _ = self._mask
+        if active is not self.active or version != self.active._version:
+            self._flush()
         for kind in kinds:
-            self._rows[_INDEX[kind]].add_(self.active)
+            self._pending[_INDEX[kind]] += 1
         if self.on_call is not None:
             self.on_call()
 
@@ -147,7 +163,8 @@ class Oracle:
 
     @property
     def counts(self) -> torch.Tensor:
-        """(R, 4) calls so far per run and kind, in the order of KINDS (a view)."""
+        """(R, 4) calls so far per run and kind, in the order of KINDS (a view, current until the next call)."""
+        self._flush()
         return self._by_kind.T
 
     def count_dict(self) -> dict[str, torch.Tensor]:
