@@ -264,12 +264,14 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
         if summary is not None:
             summary.before_step(problem, state)
         state = algorithm.step(oracle, state)
-        bad = alive & ~state.finite_rows()
-        if bool(bad.any()):
-            diverged_at[bad] = t
-            alive &= ~bad
-            oracle.active &= alive
-            any_dead = True
+        finite = state.finite_rows()
+        if not bool(finite.all()):  # one reduction on the common path; frozen runs may fail again, so mask
+            bad = alive & ~finite
+            if bool(bad.any()):
+                diverged_at[bad] = t
+                alive &= ~bad
+                oracle.active &= alive
+                any_dead = True
         if any_dead:
             state = state.where(alive, prev)
         if summary is not None:

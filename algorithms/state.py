@@ -45,12 +45,9 @@ class State:
         return out
 
     def finite_rows(self) -> Tensor:
-        """(R,) bool: every entry of the run's state is finite (one reduction per tensor)."""
-        total = None
-        for value in self.tensors().values():
-            s = value.reshape(value.shape[0], -1).sum(dim=1)
-            total = s if total is None else total + s
-        return torch.isfinite(total)
+        """(R,) bool: every entry of the run's state is finite (one sum over the run's entries of every tensor)."""
+        rows = [value.reshape(value.shape[0], -1) for value in self.tensors().values()]
+        return torch.isfinite(torch.cat(rows, dim=1).sum(dim=1))
 
     def where(self, keep_new: Tensor, old: "State") -> "State":
         """Row-wise merge: run r takes this state where keep_new[r], else ``old``'s."""

@@ -186,7 +186,7 @@ def main() -> None:
         for method in args.methods:
             problem, keys, block, record, x0 = setup(dim, args.runs, method)
             algo = algorithms.make(method, **HYPER[method])
-            jax_run(block, record, keys, x0, 100)  # compile
+            jax_run(block, record, keys, x0, steps)  # compile (block length is static: warm up on the same steps)
             algorithms.run(algo, problem, runs=args.runs, steps=10, record_every=100)
             ours, theirs, ratios, cpu_ratios = [], [], [], []
             for _ in range(args.reps):

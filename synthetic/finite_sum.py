@@ -1,9 +1,22 @@
 """Shared pieces of the finite-sum families: minibatch averages and the additive noise on top.
 
-A finite-sum family draws, per oracle call and per run, b sample indices with replacement
-(``draw.integers(n, b, sub)``) and returns the average of the per-sample derivatives, so its
-oracles are unbiased for the population (the average over all n samples). The additive noise
-laws of ``BilevelProblem`` stay available on top and use the same reserved sub-streams.
+A finite-sum family draws, per oracle call and per run, b sample indices and returns the average of
+the per-sample derivatives, so its oracles are unbiased for the population (the average over all n
+samples). The additive noise laws of ``BilevelProblem`` stay available on top and use the same
+reserved sub-streams. Two samplers (``SAMPLINGS``):
+
+    iid       b indices uniform on {0..n-1}, with replacement (``draw.integers(n, b, sub)``)
+    shuffle   without replacement, reshuffled blocks per epoch (as benchopt's benchmark_bilevel samples):
+              the k-th minibatch of a level is block k mod B of the permutation pi_e of epoch e = k // B
+              (B = n // b blocks per epoch), i.e. pi_e[(k mod B) b : (k mod B + 1) b]; pi_e sorts 64 random
+              bits per sample, drawn from (seed, run, epoch, sub-stream). Every epoch of a level visits
+              B b distinct samples (all n when b divides n; the n - B b left over sit out that epoch).
+              k is ``draw.level_call``, the call's index among its level's calls, which the Oracle counts
+              (upper level: grad_f; lower level: the other calls), as benchopt counts each level's batches;
+              a Draw made outside an Oracle uses its call counter instead.
+
+Both are pure functions of (seed, run, k, sub-stream), and k is the same for every run: run r alone gets
+the indices it gets inside a batch, a replayed draw gets the same minibatch.
 
 Minibatch noise bound: with d_i = grad_i - grad (mean zero over i), the minibatch deviation
 (1/b) sum_j d_{i_j} has norm <= max_i ||d_i|| almost surely (a mean of vectors in a ball stays
@@ -13,13 +26,18 @@ bound does not shrink with b; only the variance does.
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 
 from ubo.synthetic.problem import _SUB_HVP, _SUB_JVP, _SUB_X, _SUB_Y
+from ubo.synthetic.rng import Draw
 
 Tensor = torch.Tensor
 
 SUB_LOWER, SUB_UPPER = 0, 1  # sub-streams of the minibatch indices (lower-level g, upper-level f)
+SAMPLINGS = ("iid", "shuffle")
+_SUB_SHUFFLE = 100           # sub-stream of the epoch permutations: _SUB_SHUFFLE + sub, drawn with call = epoch
 
 DENSE_RATIO = 0.5  # weight-matrix evaluation when n <= DENSE_RATIO * b * d (measured crossover, 1 thread)
 
@@ -68,9 +86,44 @@ class Minibatch:
         return torch.einsum("rb,rbd->rd", coef, rows) / self.b
 
 
-def minibatch(draw, n: int, b: int, sub: int) -> Minibatch:
-    """b indices uniform on {0..n-1} with replacement, per run, from ``draw``'s sub-stream ``sub``."""
-    return Minibatch(draw.integers(n, b, sub), n)
+def check_sampling(sampling: str, n: int, batch_size: int) -> str:
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    if sampling == "shuffle" and batch_size > n:
+        raise ValueError(f"sampling='shuffle' draws without replacement: batch_size must be <= n = {n}, "
+                         f"got {batch_size!r}")
+    return sampling
+
+
+_PERMUTATIONS: dict = {}  # id(keys) -> (weak reference to keys, {(n, sub): (epoch, permutation)})
+
+
+def epoch_permutation(draw, n: int, sub: int, epoch: int) -> torch.Tensor:
+    """(R, n) int64: run r's permutation of {0..n-1} for ``epoch`` of sub-stream ``sub`` (stable argsort of
+    64 random bits per sample). The latest epoch is cached per generator (a pure function, so only a speed-up)."""
+    entry = _PERMUTATIONS.get(id(draw.keys))
+    if entry is None or entry[0]() is not draw.keys:
+        for key in [k for k, (ref, _) in _PERMUTATIONS.items() if ref() is None]:
+            del _PERMUTATIONS[key]
+        entry = _PERMUTATIONS[id(draw.keys)] = (weakref.ref(draw.keys), {})
+    cache = entry[1]
+    hit = cache.get((n, sub))
+    if hit is not None and hit[0] == epoch:
+        return hit[1]
+    bits = Draw(draw.keys, epoch, draw.dtype, draw._host_keys).bits(n, _SUB_SHUFFLE + sub)
+    perm = torch.argsort(bits, dim=1, stable=True)
+    cache[(n, sub)] = (epoch, perm)
+    return perm
+
+
+def minibatch(draw, n: int, b: int, sub: int, sampling: str = "iid") -> Minibatch:
+    """b indices per run from ``draw``'s sub-stream ``sub``: i.i.d. uniform ("iid") or the call's block of its
+    epoch's permutation ("shuffle"; module docstring)."""
+    if sampling == "iid":
+        return Minibatch(draw.integers(n, b, sub), n)
+    blocks = n // b
+    epoch, block = divmod(draw.call if draw.level_call is None else draw.level_call, blocks)
+    return Minibatch(epoch_permutation(draw, n, sub, epoch)[:, block * b:(block + 1) * b], n)
 
 
 def psd_deviation_bound(rows: Tensor, second_moment: Tensor) -> float:

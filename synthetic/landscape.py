@@ -36,10 +36,11 @@ class CoshLandscape:
         self.dim, self.L0, self.L1, self.alpha, self.omega = dim, L0, L1, alpha, omega
         self._quadratic = L1 < QUADRATIC_BELOW
         self.rotation = rotation  # (dim, dim) orthogonal or None
+        self._rotation_T = None if rotation is None else rotation.T.contiguous()
 
     # coordinates t = R x
     def _t(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.rotation is None else x @ self.rotation.T
+        return x if self.rotation is None else x @ self._rotation_T
 
     def _back(self, v: torch.Tensor) -> torch.Tensor:
         return v if self.rotation is None else v @ self.rotation

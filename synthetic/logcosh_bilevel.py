@@ -87,6 +87,9 @@ class LogcoshBilevel(BilevelProblem):
         dev = self.device
         self.A, self.B, self.K, self.t, self.J, self.M = (m.to(dev) for m in (A, B, K, t, J, M))
         self.A_inv = torch.linalg.inv(A).to(dev)
+        # contiguous operands of the oracles' products, made once (fewer kernels per call)
+        self._KT, self._BT, self._negB = K.T.contiguous().to(dev), B.T.contiguous().to(dev), (-B).to(dev)
+        self._A_negB = torch.cat((A, -B), dim=1).to(dev)  # v @ [A, -B] = (hvp, jvp) in one product
         self.U = CoshLandscape(dim_x, L0, L1, alpha, omega, None if rotation is None else rotation.to(dev))
         self._x0 = (x0_scale * torch.ones(dim_x, dtype=torch.float64))
         if rotation is not None:
@@ -125,7 +128,7 @@ class LogcoshBilevel(BilevelProblem):
 
     # ---- exact quantities -----------------------------------------------------------
     def _w(self, x, y):
-        return y - x @ self.K.T - self.t
+        return y - x @ self._KT - self.t
 
     def f(self, x, y):
         return self.U.value(x) + self.c * logcosh(self._w(x, y)).sum(dim=-1)
@@ -138,13 +141,17 @@ class LogcoshBilevel(BilevelProblem):
         return self.U.grad(x) - th @ self.K, th
 
     def grad_y_g(self, x, y):
-        return y @ self.A - x @ self.B.T
+        return y @ self.A - x @ self._BT
 
     def hvp_yy(self, x, y, v):
         return v @ self.A
 
     def jvp_xy(self, x, y, v):
-        return -(v @ self.B)
+        return v @ self._negB
+
+    def hvp_jvp_xy(self, x, y, v):
+        both = v @ self._A_negB
+        return both[:, :self.dim_y], both[:, self.dim_y:]
 
     def hessian_yy(self, x, y):
         return self.A.expand(x.shape[0], self.dim_y, self.dim_y)

@@ -19,6 +19,10 @@ Same sample at two points (STORM-type estimators, e.g. AccBO's recursive momentu
     with oracle.replaying(tape):            # the same calls, in the same order, get the same Draws:
         h_prev = estimator(oracle, x_prev, y_prev)   # the same samples xi, zeta at the other point
 
+Each Draw also carries ``level_call``, its index among the calls on the same level's samples (upper:
+grad_f; lower: every other call), so that a finite-sum family can walk through its per-level epochs as
+benchopt does (synthetic.finite_sum, sampling="shuffle"); it is the same for every run.
+
 Each replayed call is counted as a call of its kind: evaluating one sample at two points costs two
 evaluations, as in the papers' accounting. A ``Draw`` is a pure function of (seed, run, call counter)
 and ``sample_*`` a pure function of (point, draw) (synthetic.problem), so a replay is exact and cheap;
@@ -37,6 +41,7 @@ from ubo.synthetic.rng import CounterRNG
 
 KINDS = ("grad_f", "grad_g", "hvp", "jvp")
 _INDEX = {k: i for i, k in enumerate(KINDS)}
+_UPPER_CALLS = ("grad_f",)  # calls on the upper-level samples xi; every other call samples zeta (lower level)
 
 
 class Oracle:
@@ -58,18 +63,35 @@ class Oracle:
         self.runs = int(run_ids.numel())
         self.run_ids = run_ids.to(problem.device)
         self.rng = CounterRNG(seed, self.run_ids, problem.dtype)
-        # stored kind-major so that counting one kind touches one contiguous row
+        # Counting costs no tensor operation per call: calls made under the current ``active`` mask are
+        # Python ints (_pending), folded into the per-run counts (_by_kind, kind-major) only when the mask
+        # changes (seen through the tensor's version counter: in-place edits included) or counts are read.
         self._by_kind = torch.zeros(len(KINDS), self.runs, dtype=torch.int64, device=problem.device)
-        self._rows = self._by_kind.unbind(0)  # one view per kind, made once
+        self._pending = [0] * len(KINDS)
         self.active = torch.ones(self.runs, dtype=torch.bool, device=problem.device)
+        self._mask = (self.active, self.active._version, self.active.to(torch.int64))
+        self._level_calls = [0, 0]          # calls made so far on the lower / upper level (Draw.level_call)
         self._tape: list | None = None      # (call name, Draw) recorded inside ``recording``
         self._replay: list | None = None    # what ``replaying`` still has to hand out
 
     on_call = None  # optional callable run after every call (the runner's init progress bar)
 
+    def _flush(self) -> None:
+        """Fold the pending calls into the per-run counts under the mask they were made with; re-read the mask."""
+        active, version, weights = self._mask
+        if any(self._pending):
+            pending = torch.tensor(self._pending, dtype=torch.int64, device=self._by_kind.device)
+            self._by_kind += pending[:, None] * weights
+            self._pending = [0] * len(KINDS)
+        if active is not self.active or version != self.active._version:
+            self._mask = (self.active, self.active._version, self.active.to(torch.int64))
+
     def _count(self, *kinds: str) -> None:
+        active, version, _ = self._mask
+        if active is not self.active or version != self.active._version:
+            self._flush()
         for kind in kinds:
-            self._rows[_INDEX[kind]].add_(self.active)
+            self._pending[_INDEX[kind]] += 1
         if self.on_call is not None:
             self.on_call()
 
@@ -83,6 +105,9 @@ class Oracle:
                 raise RuntimeError(f"replay asked for a {call} call where the recording made a {recorded} call")
             return draw
         draw = self.rng.next()
+        level = int(call in _UPPER_CALLS)
+        draw.level_call = self._level_calls[level]
+        self._level_calls[level] += 1
         if self._tape is not None:
             self._tape.append((call, draw))
         return draw
@@ -138,7 +163,8 @@ class Oracle:
 
     @property
     def counts(self) -> torch.Tensor:
-        """(R, 4) calls so far per run and kind, in the order of KINDS (a view)."""
+        """(R, 4) calls so far per run and kind, in the order of KINDS (a view, current until the next call)."""
+        self._flush()
         return self._by_kind.T
 
     def count_dict(self) -> dict[str, torch.Tensor]:

@@ -175,6 +175,10 @@ class BilevelProblem(ABC):
     def jvp_xy(self, x: Tensor, y: Tensor, v: Tensor) -> Tensor:
         """grad2_xy g(x, y) v, shape (R, dim_x): the x-gradient of <grad_y g, v>."""
 
+    def hvp_jvp_xy(self, x: Tensor, y: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """(grad2_yy g v, grad2_xy g v); a family may compute both in one product."""
+        return self.hvp_yy(x, y, v), self.jvp_xy(x, y, v)
+
     @abstractmethod
     def y_star(self, x: Tensor) -> Tensor: ...
 
@@ -256,7 +260,8 @@ class BilevelProblem(ABC):
         if law != self.noise["jvp"] or not law.active:
             return self.sample_hvp(x, y, v, draw), self.sample_jvp(x, y, v, draw)
         noise_y, noise_x = law.sample(draw, (self.dim_y, self.dim_x), _SUB_HVP, v.norm(dim=1))
-        return self.hvp_yy(x, y, v) + noise_y, self.jvp_xy(x, y, v) + noise_x
+        hv, jv = self.hvp_jvp_xy(x, y, v)
+        return hv + noise_y, jv + noise_x
 
     def metrics(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
         """Extra per-run quantities a runner records (e.g. a task's test accuracy); {} by default."""

@@ -25,7 +25,9 @@ Certified constants (Hessian form; every Hessian is constant, so L1 = 0):
     ||grad_y f(x, y*(x))|| <= ||G|| rho + ||c0|| for ||x|| <= rho = ``radius``
     (default 2 max(||x0||, ||x_min||, 1): the start, the minimiser and a margin).
 
-Minibatch noise (synthetic.finite_sum): per-sample deviations are affine in the point, so they are
+Minibatch noise (synthetic.finite_sum; ``sampling`` "iid", with replacement, the default, or "shuffle",
+reshuffled blocks per epoch as benchopt samples; ``samples()`` exports the instance as per-sample arrays for
+``quadratic_samples`` and other libraries): per-sample deviations are affine in the point, so they are
 a.s. bounded only on a bounded region; here ||x|| <= rho and ||y|| <= rho_y = 2 max(||J|| rho + ||y_c||, 1)
 (twice the largest ||y*(x)|| on the ball, or 2):
     ||H_i - H|| <= max(||a_i||^2, ||S_g||),  ||C_i - C|| = ||C (r_i r_i^T - I)|| <= ||C|| max(| ||r_i||^2 - 1 |, 1),
@@ -74,7 +76,8 @@ class Quadratic(BilevelProblem):
                  L_g: float = 1.0, ridge: float = 0.5, cross: float = 0.1, f_mu: float = 0.1, L_f: float = 1.0,
                  linear: float = 1.0, offset: float = 0.0, x0_scale: float = 1.0, radius: float | None = None,
                  instance_seed: int = 0, noise: str | dict = "none", sigma_f: float | None = None,
-                 sigma_g1: float | None = None, sigma_g2: float | None = None, nu: float = 4.0, device: str = "cpu"):
+                 sigma_g1: float | None = None, sigma_g2: float | None = None, nu: float = 4.0, sampling: str = "iid",
+                 device: str = "cpu"):
         super().__init__(device=device)
         self.dim_x = check_positive_int("dim_x", dim_x)
         self.dim_y = check_positive_int("dim_y", dim_y)
@@ -82,6 +85,7 @@ class Quadratic(BilevelProblem):
         if n < dim_x + dim_y:
             raise ValueError(f"n must be >= dim_x + dim_y = {dim_x + dim_y} (exact spectra), got {n!r}")
         self.batch_size = check_positive_int("batch_size", batch_size)
+        self.sampling = fs.check_sampling(sampling, n, batch_size)
         check_number("mu", mu, 0, low_open=True)
         check_number("L_g", L_g, mu)
         check_number("ridge", ridge, 0, 1, low_open=True, high_open=True)
@@ -98,7 +102,7 @@ class Quadratic(BilevelProblem):
         self.params = dict(dim_x=dim_x, dim_y=dim_y, n=n, batch_size=batch_size, mu=mu, L_g=L_g, ridge=ridge,
                            cross=cross, f_mu=f_mu, L_f=L_f, linear=linear, offset=offset, x0_scale=x0_scale,
                            radius=radius, instance_seed=instance_seed, noise=noise, sigma_f=sigma_f, sigma_g1=sigma_g1,
-                           sigma_g2=sigma_g2, nu=nu)
+                           sigma_g2=sigma_g2, nu=nu, sampling=sampling)
 
         gen = torch.Generator().manual_seed(instance_seed)
         dx, dy, dim = dim_x, dim_y, dim_x + dim_y
@@ -233,14 +237,29 @@ class Quadratic(BilevelProblem):
         cross = (torch.einsum("rbd,rd->rb", r, x @ self.C) * torch.einsum("rbd,rd->rb", r, y)).mean(dim=1)
         return quad + cross + (self.h[idx] * y[:, None]).sum(2).mean(1)
 
+    def samples(self) -> tuple[dict, dict]:
+        """This instance as per-sample arrays (inner, outer) in the form ``quadratic_samples`` takes
+        (benchopt's simulated quadratic): g_i has hess_y = mu0 I + a_i a_i^T, cross = C r_i r_i^T,
+        linear_y = h_i; f_i = 1/2 (w_i^T u)^2 + l_i^T u splits into hess_x, cross, hess_y, linear_x, linear_y."""
+        dx, dy, n = self.dim_x, self.dim_y, self.n
+        eye = torch.eye(dy, dtype=self.dtype, device=self.device)
+        inner = {"hess_y": self.mu0 * eye + self.a[:, :, None] * self.a[:, None, :],
+                 "hess_x": torch.zeros(n, dx, dx, dtype=self.dtype, device=self.device),
+                 "cross": (self.C @ self.r.T).T[:, :, None] * self.r[:, None, :],
+                 "linear_y": self.h, "linear_x": torch.zeros(n, dx, dtype=self.dtype, device=self.device)}
+        wx, wy = self.w[:, :dx], self.w[:, dx:]
+        outer = {"hess_y": wy[:, :, None] * wy[:, None, :], "hess_x": wx[:, :, None] * wx[:, None, :],
+                 "cross": wx[:, :, None] * wy[:, None, :], "linear_y": self.l[:, dx:], "linear_x": self.l[:, :dx]}
+        return inner, outer
+
     # ---- minibatch oracles ------------------------------------------------------------
     def sample_grad_f(self, x, y, draw):
-        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_UPPER)
+        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_UPPER, self.sampling)
         grad = batch.rank_one(self.w, self._u(x, y)) + batch.mean(self.l)
         return fs.add_noise(self, "grad_f", (grad[:, :self.dim_x], grad[:, self.dim_x:]), draw)
 
     def sample_grad_g(self, x, y, draw):
-        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER)
+        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER, self.sampling)
         grad = self.mu0 * y + batch.rank_one(self.a, y) + batch.rank_one(self.r, x @ self.C) + batch.mean(self.h)
         return fs.add_noise(self, "grad_g", (grad,), draw)[0]
 
@@ -251,16 +270,16 @@ class Quadratic(BilevelProblem):
         return batch.rank_one(self.r, v) @ self.C.T
 
     def sample_hvp(self, x, y, v, draw):
-        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER)
+        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER, self.sampling)
         return fs.add_noise(self, "hvp", (self._hvp(batch, v),), draw, v.norm(dim=1))[0]
 
     def sample_jvp(self, x, y, v, draw):
-        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER)
+        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER, self.sampling)
         return fs.add_noise(self, "jvp", (self._jvp(batch, v),), draw, v.norm(dim=1))[0]
 
     def sample_hvp_jvp(self, x, y, v, draw):
         """Both products on one minibatch (one vector-Jacobian product of grad_y G on the same samples)."""
-        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER)
+        batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER, self.sampling)
         scale = v.norm(dim=1)
         hv = fs.add_noise(self, "hvp", (self._hvp(batch, v),), draw, scale)[0]
         jv = fs.add_noise(self, "jvp", (self._jvp(batch, v),), draw, scale)[0]

@@ -154,6 +154,7 @@ class Draw:
     def __init__(self, keys: torch.Tensor, call: int, dtype: torch.dtype, host_keys: np.ndarray | None = None):
         self.keys = keys
         self.call = call
+        self.level_call: int | None = None  # the call's index among its level's calls, set by the Oracle
         self.dtype = dtype
         if host_keys is None and keys.device.type == "cpu" and dtype == torch.float64:
             host_keys = keys.numpy().view(np.uint64)

@@ -144,3 +144,22 @@ def test_a_noisy_run_is_the_same_on_both_backends():
                                                record_every=10, progress=False))
     torch.testing.assert_close(fused.series["grad_phi_norm"], plain.series["grad_phi_norm"], rtol=1e-10, atol=0)
     assert not torch.equal(fused.series["grad_phi_norm"][1:, 0], fused.series["grad_phi_norm"][1:, 1])
+
+
+@needs_numba
+@pytest.mark.parametrize("size", [100, 5000])  # the branching loop below 256 elements, the compacted passes above
+def test_tail_passes_give_ppnd16_bit_for_bit(size):
+    """The tails of the fused kernel (compacted log / sqrt / rational passes, far tail by ppnd16) equal ppnd16
+    element by element, signs included, down to the far tail (p < exp(-25), where the near formula is wrong)."""
+    gen = np.random.default_rng(size)
+    p = np.concatenate([[1e-300, 2.0**-54, 1e-12, 0.0749], gen.random(size - 4) * 0.5 + 2.0**-54])
+    p = p * np.where(gen.random(size) < 0.5, 1.0, -1.0)  # the kernel's signed lower-tail probabilities
+    flat = np.zeros(size)
+    fused_rng._tails(p, flat)
+    tail = np.abs(p) < 0.5 - fused_rng.SPLIT1
+    expected = np.array([fused_rng.ppnd16(abs(v)) * (1.0 if v > 0 else -1.0) for v in p[tail]])
+    assert np.array_equal(flat[tail].view(np.uint64), expected.view(np.uint64))
+    assert not flat[~tail].any()  # the central elements are left to the central pass
+    near = fused_rng._horner8(fused_rng.C, math.sqrt(-math.log(1e-300)) - fused_rng.CONST2) / fused_rng._horner8(
+        fused_rng.D, math.sqrt(-math.log(1e-300)) - fused_rng.CONST2)
+    assert abs(abs(flat[0]) - near) > 1e-9 * near  # planted: the near formula alone differs there (caught above)
