@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ubo import algorithms
-from ubo.theory.claims.instances import l1_dominated_fraction, l1_instance, smooth_instance
+from ubo.theory.claims.instances import l1_dominated_fraction, steep_instance, steep_smooth_instance
 from ubo.theory.claims.measure import final_average, run_batched
 from ubo.theory.claims.result import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, ClaimResult, verdict_row
 from ubo.theory.claims.schedules import method_params, supported_params
@@ -79,7 +79,8 @@ def compare(problem, eps: float, preset: dict, seed: int, bar) -> tuple[pd.DataF
             trace = run_batched(algo, problem, preset["runs"], steps, seed)
             ci = mean_ci(final_average(trace))
             rows.append({"method": name, "setting": label, "factor": factor, "steps": steps, "mean_S": ci[0],
-                         "ci_low": ci[1], "ci_high": ci[2], "diverged": float(trace.diverged.float().mean())})
+                         "ci_low": ci[1], "ci_high": ci[2], "diverged": float(trace.diverged.float().mean()),
+                         "l1_fraction": l1_dominated_fraction(problem, trace)})
             if label == "best":
                 best[name] = (ci, trace)
         bar.update(1)
@@ -92,7 +93,7 @@ def rule(ours: tuple, baseline: tuple) -> str:
     return NOT_REPRODUCED if below(baseline, ours) else INCONCLUSIVE
 
 
-def claim_advantage(preset: dict, instance=l1_instance, contrast=smooth_instance, sigma: float = 1.0,
+def claim_advantage(preset: dict, instance=steep_instance, contrast=steep_smooth_instance, sigma: float = 1.0,
                     seed: int = 0, progress: bool = True) -> ClaimResult:
     eps = preset["tail_eps"]
     instances = {"L1-dominated": instance(noise="bounded", sigma=sigma),
@@ -110,9 +111,11 @@ def claim_advantage(preset: dict, instance=l1_instance, contrast=smooth_instance
         verdicts.append(verdict_row(label, rule(ca, cb), (
             f"winner {winner}; best of ours {a} {ca[0]:.3g} [{ca[1]:.3g}, {ca[2]:.3g}] vs best baseline {b} "
             f"{cb[0]:.3g} [{cb[1]:.3g}, {cb[2]:.3g}] (ratio {cb[0] / ca[0]:.2f})")))
-        notes.append(f"{label}: fraction of recorded steps with L1 ||grad Phi|| > L0 along SLIP's best run "
-                     f"{l1_dominated_fraction(problem, best['slip'][1]):.2f} (phi_L0 = {problem.constants.phi_L0:.3g}, "
-                     f"phi_L1 = {problem.constants.phi_L1:g})")
+        fractions = ", ".join(f"{m} {r.l1_fraction:.2f}" for r in table[table.setting == "best"].itertuples()
+                              for m in [r.method])
+        notes.append(f"{label} ({problem.name}, phi_L0 = {problem.constants.phi_L0:.3g}, phi_L1 = "
+                     f"{problem.constants.phi_L1:g}): fraction of recorded (step, run) pairs with L1 ||grad Phi|| > L0 "
+                     f"at each method's best factor: {fractions}")
     bar.close()
     table = pd.concat(tables, ignore_index=True)
     return ClaimResult(
