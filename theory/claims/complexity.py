@@ -32,6 +32,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ubo.theory.claims import schedules
+from ubo.theory.claims.calibration import pilot, pilot_note
 from ubo.theory.claims.hitting import calls_to_hit
 from ubo.theory.claims.instances import complexity_instance
 from ubo.theory.claims.measure import median_slope
@@ -123,6 +124,7 @@ def claim_complexity(preset: dict, instance=complexity_instance, methods=("borep
                      f"{[r['censored'] for r in rows if r['method'] == method and r['noise'] == 'noisy']}")
     bar.close()
     slopes = pd.DataFrame([{"method": m, "noise": n, **f} for (m, n), f in fits.items()])
+    notes.append(pilot_note(pilot(instance)))
     c = problems["noisy"].constants
     notes.append(f"instance: phi_L0 = {c.phi_L0:.3g}, phi_L1 = {c.phi_L1:g}, hypergradient noise sigma_h = "
                  f"{hypergradient_noise(c):.3g}; eps-term of eta binds below eps = C_L1 L0 / (C_ETA L1) = "
