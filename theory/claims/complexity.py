@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import math
 
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
 from ubo.theory.claims import schedules
@@ -86,21 +89,44 @@ def rule(fit: dict, censored: bool) -> str:
     return REPRODUCED if fit["ci_low"] <= PREDICTED <= fit["ci_high"] else NOT_REPRODUCED
 
 
+def _one_ladder(method: str, label: str, preset: dict, instance, noise: str, size: dict, seed: int, bar=None):
+    """One method's ladder on the noisy or the noise-free instance: [(Hits, T_pred)] per eps."""
+    problem = instance(noise=noise, **size) if label == "noisy" else instance(noise="none", sigma=0.0)
+    caps = preset["hit_max_steps"]
+    return ladder(method, problem, preset["eps_ladder"], preset["hit_runs"], caps.get(method, caps["default"]),
+                  seed, bar)
+
+
+def _single_thread() -> None:
+    torch.set_num_threads(1)
+
+
 def claim_complexity(preset: dict, instance=complexity_instance, methods=("borep", "slip", "adambo", "soba"),
                      noise: str = "bounded", sigma: float | None = None, seed: int = 0,
-                     progress: bool = True) -> ClaimResult:
-    """``instance(noise=..., sigma=...)``; sigma None: the instance's own default noise size."""
+                     progress: bool = True, jobs: int = 1) -> ClaimResult:
+    """``instance(noise=..., sigma=...)``; sigma None: the instance's own default noise size; ``jobs`` > 1
+    runs the (method, noisy / noise-free) ladders in that many processes (same numbers as jobs = 1)."""
     eps_list = list(preset["eps_ladder"])
     runs, caps = preset["hit_runs"], preset["hit_max_steps"]
     rows, verdicts, plot = [], [], {"eps": eps_list, "series": {}}
     size = {} if sigma is None else {"sigma": sigma}
-    problems = {"noisy": instance(noise=noise, **size), "noise-free": instance(noise="none", sigma=0.0)}
-    bar = tqdm(total=2 * len(methods) * len(eps_list), desc="claim 1: complexity", disable=not progress)
+    tasks = [(m, label) for m in methods for label in ("noisy", "noise-free")]
+    bar = tqdm(total=len(tasks) * (1 if jobs > 1 else len(eps_list)), desc="claim 1: complexity",
+               disable=not progress)
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_single_thread) as pool:
+            futures = [pool.submit(_one_ladder, m, label, preset, instance, noise, size, seed) for m, label in tasks]
+            done = {}
+            for task, future in zip(tasks, futures):
+                done[task] = future.result()
+                bar.update(1)
+    else:
+        done = {task: _one_ladder(*task, preset, instance, noise, size, seed, bar) for task in tasks}
     fits, notes = {}, []
     for method in methods:
         cap = caps.get(method, caps["default"])
-        for label, problem in problems.items():
-            results = ladder(method, problem, eps_list, runs, cap, seed, bar)
+        for label in ("noisy", "noise-free"):
+            results = done[(method, label)]
             calls = [h.calls for h, _ in results]
             fit = median_slope(eps_list, calls)
             med_steps = [float(np.median(h.steps)) for h, _ in results]
@@ -122,6 +148,7 @@ def claim_complexity(preset: dict, instance=complexity_instance, methods=("borep
         verdicts.append(verdict_row(method, rule(noisy, censored), evidence))
         notes.append(f"{method}: step cap {cap} iterations per eps; censored seeds per eps (noisy) "
                      f"{[r['censored'] for r in rows if r['method'] == method and r['noise'] == 'noisy']}")
+    problems = {"noisy": instance(noise=noise, **size)}
     bar.close()
     slopes = pd.DataFrame([{"method": m, "noise": n, **f} for (m, n), f in fits.items()])
     notes.append(pilot_note(pilot(instance)))
