@@ -7,7 +7,10 @@ the calls per step measured on a short pilot), its upper step (eta or alpha) sca
 a small grid around its schedule value (factor 1 = the paper's orders with the calibrated constants
 of claims.schedules; for the baselines, SOBA's alpha ~ eps^2 and the lower-level steps of SLIP). The
 best factor is chosen on one seed set and evaluated on another (no selection bias); S_r = the running
-average of ||grad Phi|| over the budget. Same on the bounded-smooth instance (L1 = 0) as the contrast.
+average of ||grad Phi|| over the budget. Default instance: ``steep`` (claims.instances.steep_instance,
+||grad Phi(x0)|| = 27 against Phi's L0 = 1.48, L1 = 1); the same with L1 = 0 is the bounded-smooth
+contrast. For every method the report gives the fraction of recorded (step, run) pairs with
+L1 ||grad Phi|| > L0 at its best factor: how much of its budget it actually spends L1-dominated.
 
 Verdict rule (declared before running; per instance): let A = the best of BO-REP / SLIP / AdamBO and
 B = the best baseline (lowest mean S at their best factors).
