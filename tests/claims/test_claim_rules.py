@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from ubo.theory.claims import adambo_theory, advantage, complexity, high_probability, tracking
-from ubo.theory.claims.measure import calls_to_eps, median_slope, running_average
+from ubo.theory.claims.measure import median_slope, running_average
 from ubo.theory.claims.result import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, ClaimResult
 from ubo.theory.claims.stats import mean_ci
 from ubo.theory.tails import fit_tail_models, quantile_table
@@ -93,26 +93,11 @@ def test_advantage_rule_and_diverged_runs_lose():
     assert mean_ci([1.0, math.nan, 2.0])[0] == math.inf
 
 
-def _fake_trace(grad, calls_per_step=5, diverged=None):
-    """A Trace-like object recorded every step: grad (K, R) values of ||grad Phi||."""
-    grad = torch.as_tensor(grad, dtype=torch.float64)
-    K, R = grad.shape
-    step = torch.arange(K)
-    calls = (step * calls_per_step).to(torch.float64)[:, None].expand(K, R)
-    div = torch.zeros(R, dtype=torch.bool) if diverged is None else torch.as_tensor(diverged)
-    return SimpleNamespace(step=step, series={"grad_phi_norm": grad, "oracle_calls": calls}, diverged=div)
-
-
-def test_calls_to_eps_uses_the_running_average_not_the_last_iterate():
-    # run 0: ||grad Phi|| = 4, 0, 0, ... -> averages 4, 2, 1.33, 1, 0.8: reaches 1 at t = 4 (calls 20)
-    # run 1: oscillates 4, 0, 4, 0: averages 4, 2, 2.67, 2 -> never <= 1
-    g = np.array([[4, 4], [0, 0], [0, 4], [0, 0], [0, 4], [0, 0]], dtype=float)
-    tr = _fake_trace(g)
-    steps, avg = running_average(tr)
-    assert avg[:, 0] == pytest.approx([4, 2, 4 / 3, 1, 0.8])
-    out = calls_to_eps(tr, 1.0)
-    assert out[0] == 20 and math.isinf(out[1])
-    assert math.isinf(calls_to_eps(_fake_trace(g, diverged=[True, False]), 1.0)[0])  # diverged runs never count
+def test_running_average_is_the_left_riemann_sum_of_the_records():
+    g = torch.tensor([[4.0, 4.0], [0.0, 0.0], [0.0, 4.0], [0.0, 0.0], [0.0, 4.0], [0.0, 0.0]], dtype=torch.float64)
+    trace = SimpleNamespace(step=torch.arange(6), series={"grad_phi_norm": g})
+    steps, avg = running_average(trace)
+    assert avg[:, 0] == pytest.approx([4, 2, 4 / 3, 1, 0.8]) and avg[:, 1] == pytest.approx([4, 2, 8 / 3, 2, 2.4])
 
 
 def test_claim_result_rejects_unknown_verdicts():

@@ -27,3 +27,8 @@ def test_quick_preset_writes_every_claim(tmp_path):
         assert (tmp_path / f"{r.key}.png").exists() and (tmp_path / f"{r.key}.csv").exists()
         assert r.title in text and set(r.verdicts["verdict"]) <= set(VERDICTS)
     assert text.index("| claim | probe | subject | verdict | figure |") < text.index("## Claim 1")
+
+
+def test_bad_jobs_exits_2(tmp_path, capsys):
+    assert main(["claims", "--jobs", "0", "--output", str(tmp_path)]) == 2
+    assert "--jobs must be >= 1" in capsys.readouterr().err

@@ -35,19 +35,28 @@ def high_probability_figure(result):
 def tracking_figure(result):
     t = result.table
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    s, b = t[t.method == "slip"], t[t.method == "borep"]
+    slip, b = t[t.method == "slip"], t[t.method == "borep"]
     fit = result.plot["fits"]
-    g = np.geomspace(s.gamma.min(), s.gamma.max(), 50)
-    eta = float(s.eta.iloc[0])
-    axes[0].loglog(s.gamma, s.q, "o", label="SLIP measured quantile")
-    axes[0].loglog(g, fit["slip"]["a"] * np.sqrt(g) + fit["slip"]["b"] * eta / g, "-", label="a sqrt(gamma) + b eta/gamma")
-    axes[0].loglog(s.gamma, s.ceiling, "k:", label="a.s. ceiling")
+    s = slip[slip.in_regime]
+    axes[0].loglog(s.gamma, s.q, "o", label="SLIP measured quantile (fitted)")
+    out = slip[~slip.in_regime]
+    if len(out):
+        axes[0].loglog(out.gamma, out.q, "x", color="gray", label="outside the lemma's regime (not fitted)")
+    if fit["slip"] is not None:
+        g = np.geomspace(slip.gamma.min(), slip.gamma.max(), 50)
+        eta = float(slip.eta.iloc[0])
+        axes[0].loglog(g, fit["slip"]["a"] * np.sqrt(g) + fit["slip"]["b"] * eta / g, "-",
+                       label="a sqrt(gamma) + b eta/gamma")
+    axes[0].loglog(slip.gamma, slip.ceiling, "k:", label="a.s. ceiling")
     axes[0].set(xlabel="gamma", ylabel="quantile of max_t ||y_t - y*_t||")
     axes[0].legend(fontsize=7)
-    i = np.linspace(b.period.min(), b.period.max(), 50)
-    axes[1].plot(b.period, b.q, "o", label="BO-REP measured quantile")
-    axes[1].plot(i, fit["borep"]["a"] + fit["borep"]["b"] * i * float(b.eta.iloc[0]), "-", label="a + b I eta")
-    axes[1].set(xlabel="period I", ylabel="quantile of max_t ||y_t - y*_t||")
+    model = fit["borep"]["a"] + fit["borep"]["b"] * b.drift
+    for sweep, marker in (("I", "o"), ("N", "s")):
+        m = b.sweep == sweep
+        axes[1].plot(model[m], b.q[m], marker, label=f"BO-REP, {sweep} swept")
+    lim = [0, 1.1 * max(model.max(), b.q.max())]
+    axes[1].plot(lim, lim, "k:", label="a + b I eta (1 - rho^(NK)) / (1 - rho^N)")
+    axes[1].set(xlabel="fitted a + b I eta (1 - rho^(NK)) / (1 - rho^N)", ylabel="measured quantile of max_t ||y_t - y*_t||")
     axes[1].legend(fontsize=7)
     fig.suptitle(result.title)
     return fig

@@ -3,8 +3,7 @@
     running average   A_r(t) = (1/t) sum_{s<t} ||grad Phi(x_s)||, the measure all three theorems bound,
                       from a trace recorded every k <= T/RECORDS steps (a left Riemann sum; the upper
                       iterate moves by at most eta per step, so the series is smooth between records)
-    calls to eps      C_r(eps) = oracle calls of run r at the first recorded t with A_r(t) <= eps
-                      (+inf when it never happens within the horizon: right-censored)
+    (claim 1's calls to eps are counted at every iterate by claims.hitting)
     slope             least squares of log median_r C_r(eps) on log eps, with a percentile bootstrap
                       over runs (runs resampled independently at each eps); medians of censored samples
                       are +inf when more than half are censored, which makes the slope undefined
@@ -33,18 +32,6 @@ def running_average(trace) -> tuple[np.ndarray, np.ndarray]:
     g = trace.series["grad_phi_norm"].cpu().numpy()
     widths = np.diff(step)[:, None]
     return step[1:], np.cumsum(g[:-1] * widths, axis=0) / step[1:, None]
-
-
-def calls_to_eps(trace, eps: float) -> np.ndarray:
-    """C_r(eps) per run: oracle calls at the first record with running average <= eps (inf if never)."""
-    steps, avg = running_average(trace)
-    calls = trace.series["oracle_calls"].cpu().numpy()[1:]
-    hit = avg <= eps
-    hit[:, trace.diverged.cpu().numpy()] = False
-    first = np.argmax(hit, axis=0)
-    out = calls[first, np.arange(calls.shape[1])].astype(float)
-    out[~hit.any(axis=0)] = math.inf
-    return out
 
 
 def final_average(trace) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 theory.parameters turns each bound into an explicit constant; those absolute constants give steps so
 small that no eps ladder fits in minutes. The claims keep the orders and scale each by one constant
-(the C_* below, chosen once so that a pilot of SLIP at eps = 0.5 reached eps in about 1300 steps,
-then frozen; never tuned per claim or per outcome).
+(the C_* below: C_BETA = C_ETA = 1 are the orders with unit constants; C_GAMMA, C_L1, C_PERIOD, C_ALPHA
+came from a one-seed pilot of SLIP at eps = 0.5 reaching eps in about 1300 steps; all frozen before
+the claims ran, never tuned per claim or per outcome). claims.calibration re-runs the pilot over 16
+seeds with C_ETA x 0.5, 1, 2 and every claim-1 report records it.
 
 With sigma_h = sigma_f + (l_f0 / mu) sigma_g2 (hypergradient noise, theory.parameters) and (L0, L1)
 Phi's certified pair, kappa = l_g1 / mu:
