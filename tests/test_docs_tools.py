@@ -52,18 +52,6 @@ def test_progress_bars_show_their_last_state():
                                                                      ("stdout", "result 1\n")]
 
 
-def test_the_missing_ipywidgets_warning_is_left_out_and_nothing_else():
-    warning = ("/venv/lib/python3.11/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not found. Please update "
-               "jupyter and ipywidgets. See https://ipywidgets.readthedocs.io/en/stable/user_install.html\n"
-               "  from .autonotebook import tqdm as notebook_tqdm\n")
-    other = "/x/y.py:3: UserWarning: neumann_scale below l_g1 / 2\n  warnings.warn(msg)\n"
-    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("stream", name="stderr", text=warning + other)])
-    notebook = coalesce_streams(nbformat.v4.new_notebook(cells=[cell]))
-    assert [o.text for o in notebook.cells[0].outputs] == [other]
-    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("stream", name="stderr", text=warning)])
-    assert coalesce_streams(nbformat.v4.new_notebook(cells=[cell])).cells[0].outputs == []
-
-
 def test_indented_docstring_blocks_become_verbatim():
     doc = "Usage::\n\n  ubo tasks [--runs 2]\n            [--steps 4]\n\nprobability\n>= 1 - delta\n\n- a\n  b"
     assert verbatim_blocks(doc) == ("Usage:\n\n    ubo tasks [--runs 2]\n              [--steps 4]\n\n"

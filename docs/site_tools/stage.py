@@ -35,9 +35,6 @@ API_SRC = BUILD / "api-src"
 HERE = Path(__file__).resolve().parent
 API_PACKAGES = ("ubo.algorithms", "ubo.synthetic", "ubo.theory", "ubo.theory.claims", "ubo.tasks", "ubo.sweeps")
 DOCS_ORDER = ("theory", "claims", "ARCHITECTURE", "background", "bad-inputs", "references", "site")
-# tqdm.auto's warning in a kernel without ipywidgets (the build machine's site-packages path and the import line
-# it points at): about the build's Jupyter, not the notebook, so the site leaves it out.
-TQDM_WIDGET_WARNING = re.compile(r"^[^\n]*TqdmWarning: IProgress not found[^\n]*\n(?:  [^\n]*\n)?", re.M)
 NOTEBOOK_LINK = re.compile(r"\]\(((?:\.\./)?\d\d_\w+)\.py(#[^)]*)?\)")
 
 
@@ -80,7 +77,7 @@ def resolve_carriage_returns(text: str) -> str:
 def coalesce_streams(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Merge each cell's consecutive stdout / stderr outputs and apply their carriage returns, as Jupyter
     shows them: a progress bar is its last state, not one output per redraw (a bar that cleared itself
-    leaves nothing), without tqdm's missing-ipywidgets warning."""
+    leaves nothing)."""
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -93,7 +90,7 @@ def coalesce_streams(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 merged.append(out)
         for out in merged:
             if out.output_type == "stream":
-                out.text = resolve_carriage_returns(TQDM_WIDGET_WARNING.sub("", out.text))
+                out.text = resolve_carriage_returns(out.text)
         cell.outputs = [out for out in merged if out.output_type != "stream" or out.text.strip()]
     return notebook
 
