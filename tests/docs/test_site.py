@@ -44,11 +44,23 @@ function report() {
     nav: [...document.querySelectorAll("nav a")].map(a => a.getAttribute("href")),
   };
 }
-if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-  MathJax.startup.promise.then(() => done(report()), err => done({error: String(err)}));
-} else {
-  done(report());
+// Wait for the whole page (images tried) and, on a page that loads MathJax, for MathJax itself to define its
+// startup promise: the script may still be loading when the page's load event has fired.
+const hasMathJax = !!document.querySelector('script[src*="tex-chtml"]');
+const deadline = Date.now() + 30000;
+function ready() {
+  return document.readyState === "complete"
+    && (!hasMathJax || !!(window.MathJax && MathJax.startup && MathJax.startup.promise));
 }
+function wait() {
+  if (!ready() && Date.now() < deadline) { setTimeout(wait, 50); return; }
+  if (hasMathJax && ready()) {
+    MathJax.startup.promise.then(() => done(report()), err => done({error: String(err)}));
+  } else {
+    done(report());
+  }
+}
+wait();
 """
 
 
