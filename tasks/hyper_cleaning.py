@@ -63,7 +63,25 @@ def clean_weight_gap(x, corrupted):
     return None
 
 
-class HyperCleaning(LinearHeadTask):
+class _CleaningWeights:
+    """What both lower levels share: example i weighted by sigmoid(x_i), a fixed ridge mu, and the gap between
+    the mean weights of the clean and the corrupted examples as a metric."""
+
+    def example_scale(self, x, idx):
+        return torch.sigmoid(x).gather(1, idx)
+
+    def penalty(self, x):
+        return torch.full((x.shape[0], self.dim_y), self.mu, dtype=self.dtype, device=self.device)
+
+    def metrics(self, x, y):
+        out = super().metrics(x, y)
+        gap = clean_weight_gap(x, self.corrupted)
+        if gap is not None:
+            out["clean_weight_gap"] = gap
+        return out
+
+
+class HyperCleaning(_CleaningWeights, LinearHeadTask):
     name = "hyper_cleaning"
     real_data = ("real corpus: VADER sentiment snippets of one domain (parameter domain), pre-training on the "
                  "other domains")
@@ -91,21 +109,8 @@ class HyperCleaning(LinearHeadTask):
     def features(self, x, pool, idx):
         return self.table[pool][idx]
 
-    def example_scale(self, x, idx):
-        return torch.sigmoid(x).gather(1, idx)
 
-    def penalty(self, x):
-        return torch.full((x.shape[0], self.dim_y), self.mu, dtype=self.dtype, device=self.device)
-
-    def metrics(self, x, y):
-        out = super().metrics(x, y)
-        gap = clean_weight_gap(x, self.corrupted)
-        if gap is not None:
-            out["clean_weight_gap"] = gap
-        return out
-
-
-class HyperCleaningRNN(RNNLowerTask):
+class HyperCleaningRNN(_CleaningWeights, RNNLowerTask):
     """Hyper-cleaning with the RNN classifier in the lower level (lower='rnn'; no ground truth)."""
 
     name = "hyper_cleaning"
@@ -129,19 +134,6 @@ class HyperCleaningRNN(RNNLowerTask):
         self.upper_sampler = uniform_sampler(len(val), p["batch"])
         self.dim_x = len(noisy)
         self.constants = self._measure_constants(self.mu)
-
-    def example_scale(self, x, idx):
-        return torch.sigmoid(x).gather(1, idx)
-
-    def penalty(self, x):
-        return torch.full((x.shape[0], self.dim_y), self.mu, dtype=self.dtype, device=self.device)
-
-    def metrics(self, x, y):
-        out = super().metrics(x, y)
-        gap = clean_weight_gap(x, self.corrupted)
-        if gap is not None:
-            out["clean_weight_gap"] = gap
-        return out
 
 
 def hyper_cleaning(size: str = "small", device="cpu", **params):
