@@ -58,7 +58,7 @@ def project_ball(v: Tensor, radius: float) -> Tensor:
     """Row-wise Euclidean projection onto {||v|| <= radius} (identity for radius = inf)."""
     if radius == float("inf"):
         return v
-    norms = v.norm(dim=1, keepdim=True)
+    norms = torch.linalg.vector_norm(v, dim=1, keepdim=True)
     return v * torch.clamp(radius / norms.clamp_min(torch.finfo(v.dtype).tiny), max=1.0)
 
 

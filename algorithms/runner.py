@@ -141,7 +141,7 @@ class _Recorder:
         x, y = state.x, state.y
         if p.has_ground_truth:
             gp = p.grad_phi(x)
-            s["grad_phi_norm"][i] = gp.norm(dim=1)
+            s["grad_phi_norm"][i] = torch.linalg.vector_norm(gp, dim=1)
             s["phi"][i] = p.phi(x)
             s["y_error"][i] = (y - p.y_star(x)).norm(dim=1)
             if state.z is not None:
@@ -172,18 +172,18 @@ class _Summary:
         self.max_y, self.max_z, self.max_step = -inf, -inf, -inf
 
     def before_step(self, problem, state: State) -> None:
-        norm = problem.grad_phi(state.x).norm(dim=1)
+        norm = torch.linalg.vector_norm(problem.grad_phi(state.x), dim=1)
         self.sum_grad += norm
         self.min_grad = torch.minimum(self.min_grad, norm)
         self.errors(problem, state)
 
     def errors(self, problem, state: State) -> None:
-        self.max_y = torch.maximum(self.max_y, (state.y - problem.y_star(state.x)).norm(dim=1))
+        self.max_y = torch.maximum(self.max_y, torch.linalg.vector_norm(state.y - problem.y_star(state.x), dim=1))
         if state.z is not None:
-            self.max_z = torch.maximum(self.max_z, (state.z - problem.z_star(state.x)).norm(dim=1))
+            self.max_z = torch.maximum(self.max_z, torch.linalg.vector_norm(state.z - problem.z_star(state.x), dim=1))
 
     def after_step(self, state: State, prev: State) -> None:
-        length = (state.x - prev.x).norm(dim=1)
+        length = torch.linalg.vector_norm(state.x - prev.x, dim=1)
         self.max_step = torch.maximum(self.max_step, length)
         self.min_step = torch.minimum(self.min_step, length)
 

@@ -28,7 +28,7 @@ Tensor = torch.Tensor
 
 
 def _safe_norm(v: Tensor) -> Tensor:
-    return v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
+    return torch.linalg.vector_norm(v, dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
 
 
 def unit_rows(v: Tensor) -> Tensor:

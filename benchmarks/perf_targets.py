@@ -1,7 +1,7 @@
 """Every speed target of issue 15, measured in one script and written as one markdown table.
 
     python3 benchmarks/perf_targets.py [--reps 3] [--targets slip one_run jax shares] [--slip-steps 10000]
-                                       [--out benchmarks/perf_targets.md]
+                                       [--cores N] [--out benchmarks/perf_targets.md]
 
 Targets (coupled F3 family, d = dim_x = dim_y, bounded noise sigma = 0.1 on every oracle call, record every 100,
 one thread; each figure the median of ``--reps`` repetitions, every repetition listed):
@@ -12,6 +12,9 @@ one thread; each figure the median of ``--reps`` repetitions, every repetition l
            benchmarks/jax_reference.py (jit + vmap, the same oracle semantics; extra ``bench``); each repetition
            times ubo then JAX on the same steps, and the ratio is the median of the per-repetition ratios
   shares   share of the step time inside the oracles (>= 70%) and inside the generator (<= 20%), R = 1000
+``--cores N`` pins the whole process (ubo and JAX alike) to the first N CPUs (os.sched_setaffinity) before JAX
+starts: with N = 1 both sides get the same single core, whatever threads XLA spawns (its single-thread flags do
+not hold in jax 0.10.2, so unpinned it takes the second core of a 2-core machine while ubo runs one thread).
 Not measured here: ">= 10x benchmark_bilevel's SOBA" (benchopt is not installed; the row says so).
 The load average (1 min) is recorded before and after each target: on a shared machine absolute times
 are inflated, while the alternated ratios (jax) are steadier. Each target alone takes < 3 min on a quiet
@@ -165,15 +168,21 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS)
     parser.add_argument("--slip-steps", type=int, default=10_000)
+    parser.add_argument("--cores", type=int, default=None, help="pin the process to the first N CPUs (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this markdown file")
     args = parser.parse_args()
     if args.reps < 1 or not 100 <= args.slip_steps <= 10_000:
         sys.exit("--reps must be >= 1 and --slip-steps in [100, 10000]")
+    available = sorted(os.sched_getaffinity(0))
+    if args.cores is not None:
+        if not 1 <= args.cores <= len(available):
+            sys.exit(f"--cores must be in [1, {len(available)}] (the CPUs this process may use), got {args.cores}")
+        os.sched_setaffinity(0, available[:args.cores])
     torch.set_num_threads(1)
     table = Table()
     start = time.perf_counter()
     print(f"command: python3 benchmarks/perf_targets.py {' '.join(sys.argv[1:])}; torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()}\n")
+          f"{os.cpu_count()} CPUs, pinned to CPUs {sorted(os.sched_getaffinity(0))}, load average {os.getloadavg()}\n")
     print(table.markdown(), end="")
     runners = {"slip": lambda: target_slip(table, args.reps, args.slip_steps),
                "one_run": lambda: target_one_run(table, args.reps), "jax": lambda: target_jax(table, args.reps),

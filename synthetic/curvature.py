@@ -198,15 +198,15 @@ class Curvature(BilevelProblem):
 
     def sample_hvp(self, x, y, v, draw):
         batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER)
-        return fs.add_noise(self, "hvp", (self._hvp(x, batch, v),), draw, v.norm(dim=1))[0]
+        return fs.add_noise(self, "hvp", (self._hvp(x, batch, v),), draw, torch.linalg.vector_norm(v, dim=1))[0]
 
     def sample_jvp(self, x, y, v, draw):
         """The cross derivative does not involve the data: exact, plus the additive jvp law."""
-        return fs.add_noise(self, "jvp", (self.jvp_xy(x, y, v),), draw, v.norm(dim=1))[0]
+        return fs.add_noise(self, "jvp", (self.jvp_xy(x, y, v),), draw, torch.linalg.vector_norm(v, dim=1))[0]
 
     def sample_hvp_jvp(self, x, y, v, draw):
         batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER)
-        scale = v.norm(dim=1)
+        scale = torch.linalg.vector_norm(v, dim=1)
         hv = fs.add_noise(self, "hvp", (self._hvp(x, batch, v),), draw, scale)[0]
         jv = fs.add_noise(self, "jvp", (self.jvp_xy(x, y, v),), draw, scale)[0]
         return hv, jv

@@ -247,19 +247,19 @@ class BilevelProblem(ABC):
         """grad2_yy G(x, y; zeta) v with ||grad2_yy G - grad2_yy g|| <= sigma_g2 (noise scaled by ||v||)."""
         hv = self.hvp_yy(x, y, v)
         law = self.noise["hvp"]
-        return hv + law.sample(draw, (self.dim_y,), _SUB_HVP, v.norm(dim=1))[0] if law.active else hv
+        return hv + law.sample(draw, (self.dim_y,), _SUB_HVP, torch.linalg.vector_norm(v, dim=1))[0] if law.active else hv
 
     def sample_jvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> Tensor:
         jv = self.jvp_xy(x, y, v)
         law = self.noise["jvp"]
-        return jv + law.sample(draw, (self.dim_x,), _SUB_JVP, v.norm(dim=1))[0] if law.active else jv
+        return jv + law.sample(draw, (self.dim_x,), _SUB_JVP, torch.linalg.vector_norm(v, dim=1))[0] if law.active else jv
 
     def sample_hvp_jvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> tuple[Tensor, Tensor]:
         """Both second-order products from one sample zeta (one vector-Jacobian product of grad_y G)."""
         law = self.noise["hvp"]
         if law != self.noise["jvp"] or not law.active:
             return self.sample_hvp(x, y, v, draw), self.sample_jvp(x, y, v, draw)
-        noise_y, noise_x = law.sample(draw, (self.dim_y, self.dim_x), _SUB_HVP, v.norm(dim=1))
+        noise_y, noise_x = law.sample(draw, (self.dim_y, self.dim_x), _SUB_HVP, torch.linalg.vector_norm(v, dim=1))
         hv, jv = self.hvp_jvp_xy(x, y, v)
         return hv + noise_y, jv + noise_x
 

@@ -271,16 +271,16 @@ class Quadratic(BilevelProblem):
 
     def sample_hvp(self, x, y, v, draw):
         batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER, self.sampling)
-        return fs.add_noise(self, "hvp", (self._hvp(batch, v),), draw, v.norm(dim=1))[0]
+        return fs.add_noise(self, "hvp", (self._hvp(batch, v),), draw, torch.linalg.vector_norm(v, dim=1))[0]
 
     def sample_jvp(self, x, y, v, draw):
         batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER, self.sampling)
-        return fs.add_noise(self, "jvp", (self._jvp(batch, v),), draw, v.norm(dim=1))[0]
+        return fs.add_noise(self, "jvp", (self._jvp(batch, v),), draw, torch.linalg.vector_norm(v, dim=1))[0]
 
     def sample_hvp_jvp(self, x, y, v, draw):
         """Both products on one minibatch (one vector-Jacobian product of grad_y G on the same samples)."""
         batch = fs.minibatch(draw, self.n, self.batch_size, fs.SUB_LOWER, self.sampling)
-        scale = v.norm(dim=1)
+        scale = torch.linalg.vector_norm(v, dim=1)
         hv = fs.add_noise(self, "hvp", (self._hvp(batch, v),), draw, scale)[0]
         jv = fs.add_noise(self, "jvp", (self._jvp(batch, v),), draw, scale)[0]
         return hv, jv

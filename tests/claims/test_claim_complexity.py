@@ -67,3 +67,13 @@ def test_real_slip_slope_is_near_minus_4_and_an_unnormalized_step_is_not_reprodu
     monkeypatch.setattr(complexity, "make_method", unnormalized)
     broken = complexity.claim_complexity(LADDER, methods=("slip",), progress=False)
     assert _slip(broken)["verdict"] != REPRODUCED
+
+
+def test_two_processes_give_the_same_table_as_one_and_start_the_dearest_batch_first():
+    one = complexity.claim_complexity(LADDER, methods=("slip", "adambo"), progress=False)
+    two = complexity.claim_complexity(LADDER, methods=("slip", "adambo"), progress=False, jobs=2)
+    assert one.table.equals(two.table)
+    tasks = [(m, label, eps) for m in ("slip", "adambo") for label in ("noisy", "noise-free") for eps in (0.2, 0.11)]
+    order = complexity.dearest_first(tasks, complexity_instance, "bounded", {})
+    assert order[0] == ("adambo", "noisy", 0.11)   # the smallest eps of the method with Q Neumann terms a step
+    assert order[-1][2] == 0.2

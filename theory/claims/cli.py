@@ -38,6 +38,7 @@ def add_claims_parser(sub) -> None:
     p.add_argument("--output", default="claims-report", help="output folder (default: claims-report)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="processes (claims 2-5 in parallel with claim 1, whose "
-                                                     "ladders split over the processes; same numbers; default 1)")
+                                                     "(method, noise, eps) batches split over the processes, "
+                                                     "dearest first; same numbers; default 1)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.set_defaults(func=_claims)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
@@ -64,15 +64,9 @@ def horizon(problem, algo, eps: float, max_steps: int) -> int:
     return min(max_steps, math.ceil(HORIZON * predicted_steps(problem, algo, eps)))
 
 
-def ladder(method: str, problem, eps_list, runs: int, max_steps: int, seed: int, bar=None) -> list:
-    """(claims.hitting.Hits, T_pred) per eps (one batched loop each, stopped when every seed has hit)."""
-    out = []
-    for eps in eps_list:
-        algo = make_method(method, problem, eps)
-        out.append((calls_to_hit(algo, problem, runs, eps, max_steps, seed), predicted_steps(problem, algo, eps)))
-        if bar is not None:
-            bar.update(1)
-    return out
+def _one_eps(method: str, problem, eps: float, runs: int, max_steps: int, seed: int):
+    algo = make_method(method, problem, eps)
+    return calls_to_hit(algo, problem, runs, eps, max_steps, seed), predicted_steps(problem, algo, eps)
 
 
 def _loglog_slope(xs, ys) -> float:
@@ -89,12 +83,28 @@ def rule(fit: dict, censored: bool) -> str:
     return REPRODUCED if fit["ci_low"] <= PREDICTED <= fit["ci_high"] else NOT_REPRODUCED
 
 
-def _one_ladder(method: str, label: str, preset: dict, instance, noise: str, size: dict, seed: int, bar=None):
-    """One method's ladder on the noisy or the noise-free instance: [(Hits, T_pred)] per eps."""
-    problem = instance(noise=noise, **size) if label == "noisy" else instance(noise="none", sigma=0.0)
+def _problem(label: str, instance, noise: str, size: dict):
+    return instance(noise=noise, **size) if label == "noisy" else instance(noise="none", sigma=0.0)
+
+
+def _one_task(method: str, label: str, eps: float, preset: dict, instance, noise: str, size: dict, seed: int):
+    """One (method, noisy / noise-free, eps) batch: (Hits, T_pred)."""
     caps = preset["hit_max_steps"]
-    return ladder(method, problem, preset["eps_ladder"], preset["hit_runs"], caps.get(method, caps["default"]),
-                  seed, bar)
+    return _one_eps(method, _problem(label, instance, noise, size), eps, preset["hit_runs"],
+                    caps.get(method, caps["default"]), seed)
+
+
+def dearest_first(tasks, instance, noise: str, size: dict) -> list:
+    """The (method, label, eps) tasks by decreasing predicted cost T_pred(eps) x Q (Q: Neumann terms per
+    step, 1 without), so that a pool starts the longest batches first and no process is left with one at
+    the end (the order changes only the wall time: every task is seeded alike)."""
+    problems = {label: _problem(label, instance, noise, size) for label in ("noisy", "noise-free")}
+
+    def cost(task):
+        method, label, eps = task
+        algo = make_method(method, problems[label], eps)
+        return predicted_steps(problems[label], algo, eps) * getattr(algo, "neumann_terms", 1)
+    return sorted(tasks, key=cost, reverse=True)
 
 
 def _single_thread() -> None:
@@ -105,23 +115,27 @@ def claim_complexity(preset: dict, instance=complexity_instance, methods=("borep
                      noise: str = "bounded", sigma: float | None = None, seed: int = 0,
                      progress: bool = True, jobs: int = 1) -> ClaimResult:
     """``instance(noise=..., sigma=...)``; sigma None: the instance's own default noise size; ``jobs`` > 1
-    runs the (method, noisy / noise-free) ladders in that many processes (same numbers as jobs = 1)."""
+    runs the (method, noisy / noise-free, eps) batches in that many processes, dearest first (same numbers as
+    jobs = 1)."""
     eps_list = list(preset["eps_ladder"])
     runs, caps = preset["hit_runs"], preset["hit_max_steps"]
     rows, verdicts, plot = [], [], {"eps": eps_list, "series": {}}
     size = {} if sigma is None else {"sigma": sigma}
-    tasks = [(m, label) for m in methods for label in ("noisy", "noise-free")]
-    bar = tqdm(total=len(tasks) * (1 if jobs > 1 else len(eps_list)), desc="claim 1: complexity",
-               disable=not progress)
+    tasks = [(m, label, eps) for m in methods for label in ("noisy", "noise-free") for eps in eps_list]
+    bar = tqdm(total=len(tasks), desc="claim 1: complexity", disable=not progress)
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_single_thread) as pool:
-            futures = [pool.submit(_one_ladder, m, label, preset, instance, noise, size, seed) for m, label in tasks]
-            done = {}
-            for task, future in zip(tasks, futures):
-                done[task] = future.result()
+            futures = {task: pool.submit(_one_task, *task, preset, instance, noise, size, seed)
+                       for task in dearest_first(tasks, instance, noise, size)}
+            for future in as_completed(futures.values()):
                 bar.update(1)
+            hits = {task: future.result() for task, future in futures.items()}
     else:
-        done = {task: _one_ladder(*task, preset, instance, noise, size, seed, bar) for task in tasks}
+        hits = {}
+        for task in tasks:
+            hits[task] = _one_task(*task, preset, instance, noise, size, seed)
+            bar.update(1)
+    done = {(m, label): [hits[(m, label, eps)] for eps in eps_list] for m, label, _ in tasks}
     fits, notes = {}, []
     for method in methods:
         cap = caps.get(method, caps["default"])

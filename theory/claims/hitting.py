@@ -58,7 +58,7 @@ def calls_to_hit(algorithm, problem, runs: int, eps: float, max_steps: int, seed
             oracle.active &= alive
         if not bool(alive.all()):
             state = state.where(alive, prev)
-        total += problem.grad_phi(state.x).norm(dim=1)
+        total += torch.linalg.vector_norm(problem.grad_phi(state.x), dim=1)
         now = pending & (total <= eps * t)
         if bool(now.any()):
             hit_calls[now] = oracle.total_calls[now].to(torch.float64)

@@ -52,7 +52,8 @@ def run_claims(preset: str = "quick", output="claims-report", only=None, seed: i
 
     ``instance`` / ``contrast``: factories replacing every claim's own default instance (None: each claim's
     default, see claims.instances) and claim 5's bounded-smooth contrast. ``jobs`` > 1: claims 2-5 run in
-    ``jobs - 1`` worker processes while claim 1 splits its ladders over ``jobs`` (same numbers as jobs = 1)."""
+    ``jobs - 1`` worker processes while claim 1 splits its (method, noise, eps) batches over ``jobs`` (same numbers
+    as jobs = 1)."""
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     names = list(CLAIMS) if only is None else list(only)
