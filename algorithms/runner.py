@@ -26,10 +26,10 @@ import time
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ubo.algorithms.base import check_int
 from ubo.algorithms.state import State
+from ubo.progress import tqdm
 from ubo.synthetic.oracle import KINDS
 from ubo.synthetic.problem import as_number, check_seed
 

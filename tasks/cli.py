@@ -158,7 +158,7 @@ def _single(args, task, hyper_overrides: dict) -> int:
 
 
 def _compare(args, task) -> int:
-    from tqdm.auto import tqdm
+    from ubo.progress import tqdm
 
     from ubo.tasks import compare
     from ubo.tasks.compare_report import write_comparison

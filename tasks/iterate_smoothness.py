@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
+from ubo.progress import tqdm
 from ubo.tasks.smoothness import fit_l0_l1, local_smoothness, spearman
 
 BLOCKS = ("phi", "f_x", "f_y", "g_y")

@@ -285,7 +285,7 @@ def detection_matrix(results: dict) -> "pandas.DataFrame":
 
 def run_mutants(names=None, quick: bool = True, seed: int = 0, progress: bool = True) -> dict:
     """Run the job (quick or default plan, no rate sweeps) with each mutant planted on its targets only."""
-    from tqdm.auto import tqdm
+    from ubo.progress import tqdm
 
     from ubo.theory.validate import DEFAULT_PROBLEM, FULL, QUICK, run_checks
 

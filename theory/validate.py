@@ -20,10 +20,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from ubo import algorithms
 from ubo.algorithms.runner import check_memory
+from ubo.progress import tqdm
 from ubo.synthetic import LAWS, list_problems, make_problem
 from ubo.theory import plots, probes, replay
 from ubo.theory.phi_smoothness import certified_phi_constants, looseness, phi_smoothness

@@ -81,6 +81,13 @@ def errors(notebook: nbformat.NotebookNode) -> list:
             for out in cell.get("outputs", []) if out.get("output_type") == "error"]
 
 
+def stderr_text(notebook: nbformat.NotebookNode) -> str:
+    """Everything the notebook's cells wrote to stderr (warnings print there, with the file paths of the
+    machine that ran them); a course notebook writes nothing there."""
+    return "".join("".join(out.get("text", "")) for cell in notebook.cells if cell.cell_type == "code"
+                   for out in cell.get("outputs", []) if out.get("name") == "stderr")
+
+
 def save_executed(notebook: nbformat.NotebookNode, source: Path) -> Path:
     """Write an executed notebook where the site build looks for it (build/notebooks/NAME.ipynb)."""
     path = executed_path(source)

@@ -28,8 +28,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from ubo.progress import tqdm
 from ubo.theory.claims.complexity import horizon
 from ubo.theory.claims.instances import l1_instance
 from ubo.theory.claims.measure import final_average, run_batched

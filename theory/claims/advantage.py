@@ -22,9 +22,9 @@ B = the best baseline (lowest mean S at their best factors).
 from __future__ import annotations
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ubo import algorithms
+from ubo.progress import tqdm
 from ubo.theory.claims.instances import l1_dominated_fraction, steep_instance, steep_smooth_instance
 from ubo.theory.claims.measure import final_average, run_batched
 from ubo.theory.claims.result import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, ClaimResult, verdict_row

@@ -32,8 +32,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
+from ubo.progress import tqdm
 from ubo.theory.claims import schedules
 from ubo.theory.claims.calibration import pilot, pilot_note
 from ubo.theory.claims.hitting import calls_to_hit

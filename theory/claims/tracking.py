@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy.optimize import nnls
-from tqdm.auto import tqdm
 
 from ubo import algorithms
+from ubo.progress import tqdm
 from ubo.theory.claims.instances import l1_instance
 from ubo.theory.claims.result import NOT_REPRODUCED, REPRODUCED, ClaimResult, verdict_row
 from ubo.theory.claims.schedules import make_method

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
+from ubo.progress import tqdm
 from ubo.sweeps.cell import compute
 from ubo.sweeps.spec import Cell, SweepSpec
 from ubo.sweeps.store import Store
