@@ -5,7 +5,7 @@ import nbformat
 
 from docs.site_tools import notebooks
 from docs.site_tools.griffe_plaintext import verbatim_blocks
-from docs.site_tools.stage import coalesce_streams, notebook_links_to_pages, plain_title
+from docs.site_tools.stage import api_page, coalesce_streams, notebook_links_to_pages, plain_title
 
 
 def test_an_executed_copy_is_stale_when_the_source_the_code_or_the_mode_changes(tmp_path, monkeypatch):
@@ -56,3 +56,8 @@ def test_indented_docstring_blocks_become_verbatim():
     doc = "Usage::\n\n  ubo tasks [--runs 2]\n            [--steps 4]\n\nprobability\n>= 1 - delta\n\n- a\n  b"
     assert verbatim_blocks(doc) == ("Usage:\n\n    ubo tasks [--runs 2]\n              [--steps 4]\n\n"
                                     "probability\n\\>= 1 - delta\n\n- a\n  b")
+
+
+def test_a_subpackage_with_its_own_api_page_is_left_out_of_its_parents_page():
+    assert api_page("ubo.theory").endswith('filters: ["!^_[^_]", "!^claims$"]\n')   # ubo.theory.claims has its page
+    assert api_page("ubo.algorithms") == "# `ubo.algorithms`\n\n::: ubo.algorithms\n"

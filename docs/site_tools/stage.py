@@ -118,9 +118,19 @@ def stage_api() -> list[dict]:
     nav = []
     for package in API_PACKAGES:
         page = f"api/{package}.md"
-        (SRC / page).write_text(f"# `{package}`\n\n::: {package}\n")
+        (SRC / page).write_text(api_page(package))
         nav.append({package: page})
     return nav
+
+
+def api_page(package: str) -> str:
+    """The mkdocstrings page of one package: its modules (show_submodules), less any subpackage that has a
+    page of its own in API_PACKAGES (ubo.theory leaves out ubo.theory.claims), so nothing appears twice."""
+    own = [p.rsplit(".", 1)[1] for p in API_PACKAGES if p.rsplit(".", 1)[0] == package]
+    if not own:
+        return f"# `{package}`\n\n::: {package}\n"
+    filters = ", ".join(['"!^_[^_]"'] + [f'"!^{name}$"' for name in own])
+    return f"# `{package}`\n\n::: {package}\n    options:\n      filters: [{filters}]\n"
 
 
 def stage_course() -> list:
