@@ -7,7 +7,7 @@ of one core) and FULL (13.2 min wall, 23 min of CPU, with jobs = 2 on a quiet 2-
                  every seed has reached eps; seeds still short at the cap are censored and reported)
     runs / max_steps: seeds per configuration and horizon cap of claims 2, 4, 5
     adam_max_steps  claim 4's horizon cap (AdamBO's Neumann series makes its steps the dearest)
-    tail_runs    claim 2's seeds (>= 1000 in FULL), tail_eps the eps of claims 2-5
+    tail_runs    claim 2's seeds (FULL: 5000, so delta reaches 0.001 with 5 runs beyond), tail_eps the eps of claims 2-5
     track_*      claim 3's seeds and horizon; gammas (SLIP), periods I (BO-REP at N = log 8/(mu gamma)) and
                  lower_steps N (BO-REP at I = n_period)
     grid, budget, select_runs: claim 5's step-factor grid, oracle-call budget, seeds for the selection
@@ -35,7 +35,7 @@ FULL = {
     "eps_ladder": (0.2, 0.126, 0.08, 0.05, 0.032, 0.02), "hit_runs": 32,
     "hit_max_steps": {"default": 400000},
     "runs": 32, "max_steps": 20000, "adam_max_steps": 20000,
-    "tail_runs": 1000, "tail_eps": 0.8,
+    "tail_runs": 5000, "tail_eps": 0.8,
     "track_runs": 64, "track_steps": 2000, "gammas": (0.01, 0.025, 0.04, 0.07, 0.1, 0.2, 0.4),
     "periods": (1, 4, 16, 32, 64), "lower_steps": (1, 2, 4, 8, 16), "n_period": 16,
     "grid": (1 / 16, 0.25, 1.0, 4.0, 16.0), "budget": 4000, "select_runs": 16,
