@@ -231,21 +231,3 @@ def shaped_normals(keys, salt, n, mode, bounds, sigma, scale):
                 for j in range(lo, hi):
                     out[r, j] *= factor
     return out
-
-
-@_jit
-def _add_part(exact, noise, lo):
-    out = np.empty(exact.shape, dtype=np.float64)
-    for r in range(exact.shape[0]):
-        for j in range(exact.shape[1]):
-            out[r, j] = exact[r, j] + noise[r, lo + j]
-    return out
-
-
-@_jit
-def noisy_pair(keys, salt, mode, bounds, sigma, scale, first, second):
-    """(first + xi[:, part 0], second + xi[:, part 1]) with xi = ``shaped_normals`` over the parts ``bounds``
-    (one or two): the noisy oracle values in one call, each a new C-contiguous array. With one part,
-    ``second`` is an empty (0, 0) array and so is the second result."""
-    noise = shaped_normals(keys, salt, bounds[bounds.shape[0] - 1], mode, bounds, sigma, scale)
-    return _add_part(first, noise, 0), _add_part(second, noise, bounds[1])

@@ -60,18 +60,6 @@ class NoiseLaw:
         if self.law in _SHAPES:  # one fused draw: normals and their shaping
             out = draw.shaped_normal(dims, sub, _SHAPES[self.law], self.sigma, scale)
             return [out] if len(dims) == 1 else list(out.split_with_sizes(list(dims), 1))
-        return self._student_t(draw, dims, sub, scale)
-
-    def add_to(self, draw: Draw, values: tuple[torch.Tensor, ...], sub: int,
-               scale: torch.Tensor | None = None) -> list[torch.Tensor]:
-        """[v + xi_v]: ``values`` (R, d) plus ``sample(draw, their widths, sub, scale)``, the same numbers (for
-        bounded and Gaussian noise one fused call on the numba backend, no separate noise tensors)."""
-        if self.law in _SHAPES and self.sigma != 0:
-            return draw.add_shaped_normal(tuple(values), sub, _SHAPES[self.law], self.sigma, scale)
-        return [v + xi for v, xi in zip(values, self.sample(draw, tuple(v.shape[-1] for v in values), sub, scale))]
-
-    def _student_t(self, draw: Draw, dims: tuple[int, ...], sub: int, scale: torch.Tensor | None) -> list[torch.Tensor]:
-        total = sum(dims)
         parts = draw.normal(total, sub).split(dims, dim=1)
         row = 1.0 if scale is None else scale[:, None]
         # student_t: a normal over sqrt(chi2 / nu), chi2 = 2 Gamma(nu / 2)

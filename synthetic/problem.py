@@ -217,13 +217,14 @@ class BilevelProblem(ABC):
         gx, gy = self.grad_f(x, y)
         law = self.noise["grad_f"]
         if law.active:
-            gx, gy = law.add_to(draw, (gx, gy), _SUB_X)
+            nx, ny = law.sample(draw, (self.dim_x, self.dim_y), _SUB_X)
+            gx, gy = gx + nx, gy + ny
         return gx, gy
 
     def sample_grad_g(self, x: Tensor, y: Tensor, draw: Draw) -> Tensor:
         gy = self.grad_y_g(x, y)
         law = self.noise["grad_g"]
-        return law.add_to(draw, (gy,), _SUB_Y)[0] if law.active else gy
+        return gy + law.sample(draw, (self.dim_y,), _SUB_Y)[0] if law.active else gy
 
     def grad_x_g(self, x: Tensor, y: Tensor) -> Tensor:
         """grad_x g(x, y), shape (R, dim_x); by autograd on ``g`` unless a family gives a closed form."""
@@ -239,28 +240,28 @@ class BilevelProblem(ABC):
         gx = self.grad_x_g(x, y)
         law = self.noise["grad_g"]
         if law.active:
-            gx = law.add_to(draw, (gx,), _SUB_GX)[0]
+            gx = gx + law.sample(draw, (self.dim_x,), _SUB_GX)[0]
         return gx, self.sample_grad_g(x, y, draw)
 
     def sample_hvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> Tensor:
         """grad2_yy G(x, y; zeta) v with ||grad2_yy G - grad2_yy g|| <= sigma_g2 (noise scaled by ||v||)."""
         hv = self.hvp_yy(x, y, v)
         law = self.noise["hvp"]
-        return law.add_to(draw, (hv,), _SUB_HVP, torch.linalg.vector_norm(v, dim=1))[0] if law.active else hv
+        return hv + law.sample(draw, (self.dim_y,), _SUB_HVP, torch.linalg.vector_norm(v, dim=1))[0] if law.active else hv
 
     def sample_jvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> Tensor:
         jv = self.jvp_xy(x, y, v)
         law = self.noise["jvp"]
-        return law.add_to(draw, (jv,), _SUB_JVP, torch.linalg.vector_norm(v, dim=1))[0] if law.active else jv
+        return jv + law.sample(draw, (self.dim_x,), _SUB_JVP, torch.linalg.vector_norm(v, dim=1))[0] if law.active else jv
 
     def sample_hvp_jvp(self, x: Tensor, y: Tensor, v: Tensor, draw: Draw) -> tuple[Tensor, Tensor]:
         """Both second-order products from one sample zeta (one vector-Jacobian product of grad_y G)."""
         law = self.noise["hvp"]
         if law != self.noise["jvp"] or not law.active:
             return self.sample_hvp(x, y, v, draw), self.sample_jvp(x, y, v, draw)
-        scale = torch.linalg.vector_norm(v, dim=1)
-        hv, jv = law.add_to(draw, self.hvp_jvp_xy(x, y, v), _SUB_HVP, scale)
-        return hv, jv
+        noise_y, noise_x = law.sample(draw, (self.dim_y, self.dim_x), _SUB_HVP, torch.linalg.vector_norm(v, dim=1))
+        hv, jv = self.hvp_jvp_xy(x, y, v)
+        return hv + noise_y, jv + noise_x
 
     def metrics(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
         """Extra per-run quantities a runner records (e.g. a task's test accuracy); {} by default."""

@@ -146,7 +146,6 @@ def normals_from_bits(b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 _BOUNDS: dict = {}  # part widths -> part boundaries, for the fused kernel
 _NO_SCALE = np.empty(0)  # no row scale (the kernel reads 1)
-_NO_PART = np.empty((0, 0))  # no second part (fused_rng.noisy_pair)
 
 
 class Draw:
@@ -213,26 +212,6 @@ class Draw:
             else:
                 parts.append(part * (row * (sigma / math.sqrt(part.shape[1]))))
         return torch.cat(parts, dim=1)
-
-    def add_shaped_normal(self, parts: tuple[torch.Tensor, ...], sub: int = 0, mode: int = fused_rng.RAW,
-                          sigma: float = 1.0, scale: torch.Tensor | None = None) -> list[torch.Tensor]:
-        """[parts[k] + xi_k] with (xi_0, xi_1, ...) = ``shaped_normal`` over the parts' widths: the same numbers
-        as adding them one by one; one fused kernel call for one or two float64 parts on the numba backend."""
-        dims = tuple(p.shape[-1] for p in parts)
-        grad = torch.is_grad_enabled() and any(t.requires_grad for t in parts + (() if scale is None else (scale,)))
-        runs = self.keys.shape[0]
-        if self._fused() and len(parts) <= 2 and not grad and all(
-                p.dtype == torch.float64 and p.device.type == "cpu" and p.dim() == 2 and p.shape[0] == runs for p in parts):
-            bounds = _BOUNDS.get(dims)
-            if bounds is None:
-                bounds = _BOUNDS[dims] = np.cumsum((0,) + dims)
-            rows = _NO_SCALE if scale is None else scale.detach().numpy()
-            second = parts[1].numpy() if len(parts) == 2 else _NO_PART
-            out = fused_rng.noisy_pair(*self._np_args(sub), mode, bounds, float(sigma), rows, parts[0].numpy(), second)
-            return [torch.from_numpy(a) for a in out[:len(parts)]]
-        noise = self.shaped_normal(dims, sub, mode, sigma, scale)
-        noise = [noise] if len(dims) == 1 else noise.split_with_sizes(list(dims), 1)
-        return [p + n for p, n in zip(parts, noise)]
 
     def integers(self, high: int, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) integers uniform on {0, ..., high - 1} (with replacement)."""
