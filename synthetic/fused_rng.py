@@ -84,11 +84,12 @@ if AVAILABLE:
     _S30, _S27, _S31, _S11 = _U(30), _U(27), _U(31), _U(11)
     _TOP = _U((1 << 53) - 1)
     _MID = _U(1 << 52)
-    _SCALE, _HALF = 2.0**-53, 2.0**-54
+    _EXP52, _S63 = _U(0x4330000000000000), _U(63)  # the bits of the float 2^52; the sign bit's shift
+    _SCALE, _HALF, _TWO52 = 2.0**-53, 2.0**-54, 2.0**52
 else:  # pragma: no cover
     _U = int
-    _GOLDEN = _M1 = _M2 = _S30 = _S27 = _S31 = _S11 = _TOP = _MID = 0
-    _SCALE = _HALF = 0.0
+    _GOLDEN = _M1 = _M2 = _S30 = _S27 = _S31 = _S11 = _TOP = _MID = _EXP52 = _S63 = 0
+    _SCALE = _HALF = _TWO52 = 0.0
 
 
 @_jit
@@ -159,27 +160,55 @@ def _tails(p, flat):
 
 @_jit
 def _fill_normals(keys, salt, out):
-    """Normals into ``out`` (R, n) in passes that LLVM can vectorize: lower-tail probabilities p with
-    the sign (stored as -p for the upper half), the central rational function of AS241 for every element,
-    then the tail formulas where p < 0.075 (``_tails``). Each element gets exactly ``ppnd16``'s operations."""
+    """Normals into ``out`` (R, n) in passes that LLVM can vectorize. First the hash, in integers only: the
+    bits of the float -/+(2^52 + m) (m = min(k, 2^53 - 1 - k) < 2^52, minus for the upper half), so that
+    float(m) = |that float| - 2^52 exactly without an int -> float conversion (AVX2 has none for 64 bits).
+    Then per element the signed lower-tail probability p (kept for the tails) and the central rational
+    function of AS241, then the tail formulas where |p| < 0.075 (``_tails``). Each element gets exactly
+    ``ppnd16``'s operations on (m + 1/2) / 2^53."""
     R, n = out.shape
+    flat = out.reshape(-1)
+    raw = flat.view(np.uint64)
     for r in range(R):
         step = _mix(keys[r] ^ salt)
+        row = r * n
         for j in range(n):
             step = step + _GOLDEN
             k = _mix(step) >> _S11
-            if k >= _MID:
-                out[r, j] = -(float(_TOP - k) * _SCALE + _HALF)
-            else:
-                out[r, j] = float(k) * _SCALE + _HALF
-    flat = out.reshape(-1)
-    p = flat.copy()
+            upper = k >= _MID
+            m = _TOP - k if upper else k
+            raw[row + j] = (m | _EXP52) | (_U(upper) << _S63)
+    p = np.empty(flat.shape[0], dtype=np.float64)
     for i in range(flat.shape[0]):
-        q = abs(p[i]) - 0.5
+        f = flat[i]
+        pi = (abs(f) - _TWO52) * _SCALE + _HALF
+        q = pi - 0.5
         rr = CONST1 - q * q
         v = q * _horner8(A, rr) / _horner8(B, rr)
-        flat[i] = v if p[i] > 0.0 else -v
+        p[i] = pi if f > 0.0 else -pi
+        flat[i] = v if f > 0.0 else -v
     _tails(p, flat)
+
+
+@_jit
+def _bound_parts(out, bounds, sigma, scale):
+    """out[r, part] *= scale_r * sigma / ||out[r, part]|| for every part [bounds[k], bounds[k + 1]). The squares
+    are summed in the order j = lo, lo + 1, ... of each row, one column at a time for all rows (independent
+    sums side by side instead of one chain of dependent additions per row)."""
+    R = out.shape[0]
+    factor = np.empty(R, dtype=np.float64)
+    for k in range(bounds.shape[0] - 1):
+        lo, hi = bounds[k], bounds[k + 1]
+        factor[:] = 0.0
+        for j in range(lo, hi):
+            for r in range(R):
+                factor[r] += out[r, j] * out[r, j]
+        for r in range(R):
+            row = scale[r] if scale.shape[0] > 0 else 1.0
+            factor[r] = row * sigma / math.sqrt(factor[r])
+        for r in range(R):
+            for j in range(lo, hi):
+                out[r, j] *= factor[r]
 
 
 @_jit
@@ -191,19 +220,14 @@ def shaped_normals(keys, salt, n, mode, bounds, sigma, scale):
     """
     out = np.empty((keys.shape[0], n), dtype=np.float64)
     _fill_normals(keys, salt, out)
-    if mode == RAW:
-        return out
-    for r in range(keys.shape[0]):
-        row = scale[r] if scale.shape[0] > 0 else 1.0
-        for k in range(bounds.shape[0] - 1):
-            lo, hi = bounds[k], bounds[k + 1]
-            if mode == BOUNDED:
-                ss = 0.0
-                for j in range(lo, hi):
-                    ss += out[r, j] * out[r, j]
-                factor = row * sigma / math.sqrt(ss)
-            else:
+    if mode == BOUNDED:
+        _bound_parts(out, bounds, sigma, scale)
+    elif mode == GAUSSIAN:
+        for r in range(keys.shape[0]):
+            row = scale[r] if scale.shape[0] > 0 else 1.0
+            for k in range(bounds.shape[0] - 1):
+                lo, hi = bounds[k], bounds[k + 1]
                 factor = row * (sigma / math.sqrt(hi - lo))
-            for j in range(lo, hi):
-                out[r, j] *= factor
+                for j in range(lo, hi):
+                    out[r, j] *= factor
     return out
