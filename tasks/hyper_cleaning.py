@@ -115,14 +115,10 @@ class HyperCleaningRNN(_CleaningWeights, RNNLowerTask):
 
     name = "hyper_cleaning"
     real_data = HyperCleaning.real_data
-    assumptions = ("lower level a nonconvex RNN classifier (the papers' setting): A2 not met, no ground truth; "
-                   "l_g1 measured at (x0, y0)")
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = self._resolve(size, PRESETS, params)
-        check_feature_params(p)
-        if p["lower"] != "rnn":
-            raise ValueError(f"HyperCleaningRNN needs lower='rnn', got {p['lower']!r}")
+        self._check_lower(p)
         self.mu = check_float("mu", p["mu"], 0.0, 1e3)
         noise = check_float("noise", p["noise"], 0.0, 1.0, low_open=False)
         super().__init__(device, dtype_of(p["dtype"]), ground_truth=False)

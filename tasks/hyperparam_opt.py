@@ -92,14 +92,10 @@ class HyperparamOptRNN(RNNLowerTask):
 
     name = "hyperparam_opt"
     real_data = HyperparamOpt.real_data
-    assumptions = ("lower level a nonconvex RNN classifier (the papers' setting): A2 not met, no ground truth; "
-                   "l_g1 measured at (x0, y0)")
 
     def __init__(self, size: str = "small", device="cpu", **params):
         p = self._resolve(size, PRESETS, params)
-        check_feature_params(p)
-        if p["lower"] != "rnn":
-            raise ValueError(f"HyperparamOptRNN needs lower='rnn', got {p['lower']!r}")
+        self._check_lower(p)
         self.mu0 = check_float("mu0", p["mu0"], 0.0, 1e3)
         self.lam_max = check_float("lam_max", p["lam_max"], 0.0, 1e3)
         x_init = check_float("x_init", p["x_init"], -50.0, 50.0, low_open=False)

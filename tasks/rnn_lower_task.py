@@ -37,12 +37,21 @@ from ubo.tasks.base import TextBilevelTask
 from ubo.tasks.building import encode, generator
 from ubo.tasks.frozen_features import pretrain
 from ubo.tasks.params import ParamSpec
+from ubo.tasks.sentiment_data import check_feature_params
 
 
 class RNNLowerTask(TextBilevelTask):
     """Base of the RNN-in-the-lower-level variants; subclasses give example_scale and penalty."""
 
     classes = 2
+    assumptions = ("lower level a nonconvex RNN classifier (the papers' setting): A2 not met, no ground truth; "
+                   "l_g1 measured at (x0, y0)")
+
+    def _check_lower(self, p: dict) -> None:
+        """The feature parameters every variant shares, and lower='rnn' (the linear lower level is the sibling class)."""
+        check_feature_params(p)
+        if p["lower"] != "rnn":
+            raise ValueError(f"{type(self).__name__} needs lower='rnn', got {p['lower']!r}")
 
     def _build_classifier(self, p: dict, pools: dict, vocab, pre_items: list) -> None:
         """y's layout (self.spec), its start y0 (pre-trained encoder or random, head zero), and the measured
