@@ -12,6 +12,24 @@ def autograd_grad(fun, *args: torch.Tensor, wrt: int = 0) -> torch.Tensor:
     return grad
 
 
+def close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-9) -> None:
+    """a == b up to tol, relative and scaled by b's largest entry."""
+    torch.testing.assert_close(a, b, rtol=tol, atol=tol * (1 + float(b.abs().max())))
+
+
+def check_second_order_calls(problem, g_b, x, y, v, draw) -> None:
+    """sample_hvp_jvp on ``draw`` is (grad2_yy g_b v, grad2_xy g_b v) by autograd of the minibatch objective g_b,
+    and, drawn from one sample, equals the separate sample_hvp and sample_jvp calls on the same draw."""
+    xr, yr = x.clone().requires_grad_(True), y.clone().requires_grad_(True)
+    dy = torch.autograd.grad(g_b(xr, yr).sum(), yr, create_graph=True)[0]
+    jv, hv = torch.autograd.grad((dy * v).sum(), (xr, yr))
+    fused = problem.sample_hvp_jvp(x, y, v, draw)
+    close(fused[0], hv)
+    close(fused[1], jv)
+    assert torch.equal(fused[0], problem.sample_hvp(x, y, v, draw))
+    assert torch.equal(fused[1], problem.sample_jvp(x, y, v, draw))
+
+
 def joint_hessian(fun, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
     """(R, D, D) autograd Hessian of a batched scalar fun(x[, y]) in u = (x, y), one row at a time."""
     dx = x.shape[1]

@@ -4,16 +4,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synth_checks import autograd_grad
+from synth_checks import autograd_grad, check_second_order_calls, close
 from ubo.synthetic import finite_sum as fs
 from ubo.synthetic.rng import CounterRNG
 from ubo.synthetic.strategies import points, problems
 
 FINITE_SUM = ("quadratic", "curvature")
-
-
-def close(a, b):
-    torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9 * (1 + float(b.abs().max())))
 
 
 @given(problems(names=FINITE_SUM, noise=False), st.data(), st.integers(0, 100))
@@ -35,16 +31,7 @@ def test_oracles_are_derivatives_of_the_minibatch_average(problem, data, seed):
     close(gx, autograd_grad(f_b, x, y, wrt=0))
     close(gy, autograd_grad(f_b, x, y, wrt=1))
     close(problem.sample_grad_g(x, y, draw), autograd_grad(g_b, x, y, wrt=1))
-
-    xr, yr = x.clone().requires_grad_(True), y.clone().requires_grad_(True)
-    dy = torch.autograd.grad(g_b(xr, yr).sum(), yr, create_graph=True)[0]
-    jv, hv = torch.autograd.grad((dy * v).sum(), (xr, yr))
-    fused = problem.sample_hvp_jvp(x, y, v, draw)
-    close(fused[0], hv)
-    close(fused[1], jv)
-    # the fused call uses one sample: it equals the separate calls on the same draw
-    assert torch.equal(fused[0], problem.sample_hvp(x, y, v, draw))
-    assert torch.equal(fused[1], problem.sample_jvp(x, y, v, draw))
+    check_second_order_calls(problem, g_b, x, y, v, draw)
 
 
 @given(problems(names=FINITE_SUM, noise=False), st.data())

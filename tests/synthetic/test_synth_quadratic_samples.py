@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from synth_checks import autograd_grad, central_difference
+from synth_checks import autograd_grad, central_difference, check_second_order_calls, close
 from ubo.synthetic import finite_sum as fs
 from ubo.synthetic import make_problem
 from ubo.synthetic.quadratic_samples import QuadraticSamples, quadratic_samples
@@ -28,10 +28,6 @@ def points(problem, runs=4, seed=1):
     gen = torch.Generator().manual_seed(seed)
     return (torch.randn(runs, problem.dim_x, generator=gen, dtype=torch.float64),
             torch.randn(runs, problem.dim_y, generator=gen, dtype=torch.float64))
-
-
-def close(a, b, tol=1e-9):
-    torch.testing.assert_close(a, b, rtol=tol, atol=tol * (1 + float(b.abs().max())))
 
 
 def check_closed_forms(problem):
@@ -76,14 +72,7 @@ def check_closed_forms(problem):
         close(sy, autograd_grad(f_b, x, y, wrt=1))
         close(problem.sample_grad_g(x, y, draw), autograd_grad(g_b, x, y, wrt=1))
         close(problem.sample_grad_g_xy(x, y, draw)[0], autograd_grad(g_b, x, y, wrt=0))
-        xr, yr = x.clone().requires_grad_(True), y.clone().requires_grad_(True)
-        dy = torch.autograd.grad(g_b(xr, yr).sum(), yr, create_graph=True)[0]
-        jv, hv = torch.autograd.grad((dy * v).sum(), (xr, yr))
-        fused = problem.sample_hvp_jvp(x, y, v, draw)
-        close(fused[0], hv)
-        close(fused[1], jv)
-        assert torch.equal(fused[0], problem.sample_hvp(x, y, v, draw))
-        assert torch.equal(fused[1], problem.sample_jvp(x, y, v, draw))
+        check_second_order_calls(problem, g_b, x, y, v, draw)
     problem.sampling = "iid"
 
 
