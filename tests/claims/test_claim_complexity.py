@@ -74,6 +74,7 @@ def test_two_processes_give_the_same_table_as_one_and_start_the_dearest_batch_fi
     two = complexity.claim_complexity(LADDER, methods=("slip", "adambo"), progress=False, jobs=2)
     assert one.table.equals(two.table)
     tasks = [(m, label, eps) for m in ("slip", "adambo") for label in ("noisy", "noise-free") for eps in (0.2, 0.11)]
-    order = complexity.dearest_first(tasks, complexity_instance, "bounded", {})
+    problems = {"noisy": complexity_instance(), "noise-free": complexity_instance(noise="none", sigma=0.0)}
+    order = complexity.dearest_first(tasks, problems)
     assert order[0] == ("adambo", "noisy", 0.11)   # the smallest eps of the method with Q Neumann terms a step
     assert order[-1][2] == 0.2

@@ -64,11 +64,6 @@ def horizon(problem, algo, eps: float, max_steps: int) -> int:
     return min(max_steps, math.ceil(HORIZON * predicted_steps(problem, algo, eps)))
 
 
-def _one_eps(method: str, problem, eps: float, runs: int, max_steps: int, seed: int):
-    algo = make_method(method, problem, eps)
-    return calls_to_hit(algo, problem, runs, eps, max_steps, seed), predicted_steps(problem, algo, eps)
-
-
 def _loglog_slope(xs, ys) -> float:
     lx, ly = np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float))
     if not np.all(np.isfinite(ly)):
@@ -83,23 +78,18 @@ def rule(fit: dict, censored: bool) -> str:
     return REPRODUCED if fit["ci_low"] <= PREDICTED <= fit["ci_high"] else NOT_REPRODUCED
 
 
-def _problem(label: str, instance, noise: str, size: dict):
-    return instance(noise=noise, **size) if label == "noisy" else instance(noise="none", sigma=0.0)
-
-
-def _one_task(method: str, label: str, eps: float, preset: dict, instance, noise: str, size: dict, seed: int):
-    """One (method, noisy / noise-free, eps) batch: (Hits, T_pred)."""
+def _one_task(method: str, eps: float, problem, preset: dict, seed: int):
+    """One (method, eps) batch on the noisy or the noise-free problem: (Hits, T_pred)."""
     caps = preset["hit_max_steps"]
-    return _one_eps(method, _problem(label, instance, noise, size), eps, preset["hit_runs"],
-                    caps.get(method, caps["default"]), seed)
+    algo = make_method(method, problem, eps)
+    hits = calls_to_hit(algo, problem, preset["hit_runs"], eps, caps.get(method, caps["default"]), seed)
+    return hits, predicted_steps(problem, algo, eps)
 
 
-def dearest_first(tasks, instance, noise: str, size: dict) -> list:
+def dearest_first(tasks, problems: dict) -> list:
     """The (method, label, eps) tasks by decreasing predicted cost T_pred(eps) x Q (Q: Neumann terms per
-    step, 1 without), so that a pool starts the longest batches first and no process is left with one at
-    the end (the order changes only the wall time: every task is seeded alike)."""
-    problems = {label: _problem(label, instance, noise, size) for label in ("noisy", "noise-free")}
-
+    step, 1 without) on problems[label], so that a pool starts the longest batches first and no process is
+    left with one at the end (the order changes only the wall time: every task is seeded alike)."""
     def cost(task):
         method, label, eps = task
         algo = make_method(method, problems[label], eps)
@@ -121,19 +111,20 @@ def claim_complexity(preset: dict, instance=complexity_instance, methods=("borep
     runs, caps = preset["hit_runs"], preset["hit_max_steps"]
     rows, verdicts, plot = [], [], {"eps": eps_list, "series": {}}
     size = {} if sigma is None else {"sigma": sigma}
+    problems = {"noisy": instance(noise=noise, **size), "noise-free": instance(noise="none", sigma=0.0)}
     tasks = [(m, label, eps) for m in methods for label in ("noisy", "noise-free") for eps in eps_list]
     bar = tqdm(total=len(tasks), desc="claim 1: complexity", disable=not progress)
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_single_thread) as pool:
-            futures = {task: pool.submit(_one_task, *task, preset, instance, noise, size, seed)
-                       for task in dearest_first(tasks, instance, noise, size)}
+            futures = {(m, label, eps): pool.submit(_one_task, m, eps, problems[label], preset, seed)
+                       for m, label, eps in dearest_first(tasks, problems)}
             for future in as_completed(futures.values()):
                 bar.update(1)
             hits = {task: future.result() for task, future in futures.items()}
     else:
         hits = {}
-        for task in tasks:
-            hits[task] = _one_task(*task, preset, instance, noise, size, seed)
+        for m, label, eps in tasks:
+            hits[(m, label, eps)] = _one_task(m, eps, problems[label], preset, seed)
             bar.update(1)
     done = {(m, label): [hits[(m, label, eps)] for eps in eps_list] for m, label, _ in tasks}
     fits, notes = {}, []
@@ -162,7 +153,6 @@ def claim_complexity(preset: dict, instance=complexity_instance, methods=("borep
         verdicts.append(verdict_row(method, rule(noisy, censored), evidence))
         notes.append(f"{method}: step cap {cap} iterations per eps; censored seeds per eps (noisy) "
                      f"{[r['censored'] for r in rows if r['method'] == method and r['noise'] == 'noisy']}")
-    problems = {"noisy": instance(noise=noise, **size)}
     bar.close()
     slopes = pd.DataFrame([{"method": m, "noise": n, **f} for (m, n), f in fits.items()])
     notes.append(pilot_note(pilot(instance)))
