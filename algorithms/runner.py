@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ubo.algorithms.base import check_int
+from ubo.algorithms.shards import check_workers, run_sharded
 from ubo.algorithms.state import State
 from ubo.progress import tqdm
 from ubo.synthetic.oracle import KINDS
@@ -203,7 +204,7 @@ def _hyper_used(algorithm, problem) -> dict:
 
 def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, record_every: int = 1,
         run_ids=None, progress: bool | None = None, every_step_summary: bool = False,
-        x0: torch.Tensor | None = None, y0: torch.Tensor | None = None):
+        x0: torch.Tensor | None = None, y0: torch.Tensor | None = None, workers: int = 1):
     """Run ``runs`` seeds of ``algorithm`` on ``problem`` for ``steps`` outer iterations; return a Trace.
 
     x0, y0: (d,) or (R, d) starts (default: the problem's; torch tensors, numpy arrays or lists, finite).
@@ -212,6 +213,8 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
     seed: an int in [0, 2^64); numpy integers are accepted for runs, steps, seed and record_every.
     progress: None shows a bar when the run is expected to take more than AUTO_PROGRESS_SECONDS.
     every_step_summary: also aggregate ground-truth quantities over every iteration (slower).
+    workers: processes sharing out the runs (CPU problems; algorithms.shards): the same trace up to
+    round-off, sooner when there are many runs and idle cores.
     """
     from ubo.algorithms.trace import Trace
 
@@ -225,6 +228,7 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
         raise ValueError("every_step_summary needs a problem with ground truth (has_ground_truth=True)")
     if run_ids is None:
         check_int("runs", runs, 1)
+    workers = check_workers(workers, problem)
     planned = runs if run_ids is None else torch.as_tensor(run_ids).numel()
     check_memory(planned, steps, record_every, problem.dim_x, problem.dim_y, problem.device)
     oracle = problem.oracle(runs=runs, seed=seed, run_ids=run_ids)
@@ -236,6 +240,9 @@ def run(algorithm, problem, runs: int = 1, steps: int = 100, seed: int = 0, reco
     if x0.shape != (R, problem.dim_x) or y0.shape != (R, problem.dim_y):
         raise ValueError(f"x0, y0 must have shapes ({problem.dim_x},) / ({R}, {problem.dim_x}) and "
                          f"({problem.dim_y},) / ({R}, {problem.dim_y}); got {tuple(x0.shape)}, {tuple(y0.shape)}")
+    if workers > 1:
+        return run_sharded(algorithm, problem, oracle.run_ids, workers, x0, y0, progress, steps=steps, seed=seed,
+                           record_every=record_every, every_step_summary=every_step_summary)
 
     start = time.perf_counter()
     recorder = _Recorder(problem, oracle, steps, record_every)

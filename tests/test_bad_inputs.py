@@ -108,6 +108,7 @@ CASES = [
     ("run(..., run_ids=[3, 3])", lambda t: _run(runs=1, run_ids=[3, 3]), r"run_ids must be distinct"),
     ("run(..., runs=4, run_ids=[0, 1])", lambda t: _run(runs=4, run_ids=[0, 1]),
      r"runs=4 contradicts run_ids \(2 ids\)"),
+    ("run(..., workers=0)", lambda t: _run(workers=0), r"workers must be an integer >= 1, got 0"),
     ("run(..., runs=10**9, steps=10**6)", lambda t: _run(runs=10**9, steps=10**6),
      r"runs=1000000000 x steps=1000000 .* needs about .* GiB .* available"),
     ("Trace.load(truncated file)", lambda t: Trace.load(_trace_file(t, "truncated")),
