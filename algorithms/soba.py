@@ -57,8 +57,9 @@ class SOBA(Algorithm):
     _reals: ClassVar[dict] = {"alpha": POSITIVE, "gamma": POSITIVE, "nu": POSITIVE}
     _choices: ClassVar[dict] = {"schedule": ("constant", "inv_sqrt")}
 
-    def _beta(self) -> float:
-        return 0.0
+    def _average(self, m, h):
+        """SOBA steps along h_t itself (beta = 0: m_t = h_t)."""
+        return h
 
     def _radius(self, oracle) -> float:
         return math.inf
@@ -71,7 +72,7 @@ class SOBA(Algorithm):
         gx, gy = oracle.grad_f(s.x, s.y)
         hz, jz = oracle.hvp_jvp(s.x, s.y, s.z)
         h = gx - jz
-        m = upper.momentum(s.m, h, self._beta())
+        m = self._average(s.m, h)
         y = s.y - decay * self.gamma * oracle.grad_g(s.x, s.y)
         z = z_sgd_step(s.z, hz, gy, decay * self.nu, self._radius(oracle))
         return State(x=upper.sgd(s.x, m, decay * self.alpha), y=y, z=z, m=m, h=h, t=s.t + 1)
@@ -86,8 +87,9 @@ class MASOBA(SOBA):
     _reals: ClassVar[dict] = {**SOBA._reals, "beta": UNIT_RIGHT_OPEN}
     _auto: ClassVar[dict] = {"z_radius": ("paper", RADIUS)}
 
-    def _beta(self) -> float:
-        return self.beta
+    def _average(self, m, h):
+        """m_t = beta m_{t-1} + (1 - beta) h_t."""
+        return upper.momentum(m, h, self.beta)
 
     def _radius(self, oracle) -> float:
         return resolve_z_radius(self.z_radius, oracle.problem)

@@ -46,7 +46,7 @@ class State:
 
     def finite_rows(self) -> Tensor:
         """(R,) bool: every entry of the run's state is finite (one sum over the run's entries of every tensor)."""
-        rows = [value.reshape(value.shape[0], -1) for value in self.tensors().values()]
+        rows = [value if value.dim() == 2 else value.reshape(value.shape[0], -1) for value in self.tensors().values()]
         return torch.isfinite(torch.cat(rows, dim=1).sum(dim=1))
 
     def where(self, keep_new: Tensor, old: "State") -> "State":

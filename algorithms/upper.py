@@ -32,10 +32,12 @@ def _safe_norm(v: Tensor) -> Tensor:
 
 
 def unit_rows(v: Tensor) -> Tensor:
-    """v / ||v|| per row, exact for any finite magnitude (rows scaled by max |v_i| first; zero rows stay 0)."""
-    scale = v.abs().amax(dim=1, keepdim=True)
-    u = v / torch.where(scale > 0, scale, torch.ones_like(scale))
-    return u / _safe_norm(u)
+    """v / ||v|| per row, exact for any finite magnitude: u = v / max_i |v_i| first (its largest entry is
+    exactly +-1, so ||u|| >= 1 and neither under- nor overflows), then u / ||u||. A zero row stays 0
+    (its scale and norm are clamped to the dtype's smallest subnormal and to 1, which no other row changes)."""
+    info = torch.finfo(v.dtype)
+    u = v / v.abs().amax(dim=1, keepdim=True).clamp_min(info.tiny * info.eps)
+    return u / torch.linalg.vector_norm(u, dim=1, keepdim=True).clamp_min(1.0)
 
 
 def momentum(m: Tensor, h: Tensor, beta: float) -> Tensor:
