@@ -3,7 +3,7 @@
     trace = run(algo, problem, runs=1000, steps=T, workers=4)     # the runs of run(..., workers=1)
 
 Run r's noise is a function of (seed, r) only, and every operation of a step acts on each run's row on
-its own, so the run ids can be cut into ``workers`` contiguous shards, each run as its own batch in a
+its own, so the run ids can be cut into ``workers`` contiguous shards, each shard run as one batch in a
 process of its own (one torch thread each), and the shards' traces joined along the run axis. The joined
 trace is the one-process trace up to floating-point round-off, the guarantee a lone run has against a
 batch (a matrix product may round differently with the batch size; tests/algorithms/test_runner_shards.py).
@@ -72,7 +72,7 @@ def run_sharded(algorithm, problem, run_ids: torch.Tensor, workers: int, x0, y0,
     advance together)."""
     start = time.perf_counter()
     ids = np.asarray(run_ids.tolist(), dtype=np.int64)
-    shards = [s for s in np.array_split(np.arange(ids.size), min(workers, ids.size)) if s.size]
+    shards = np.array_split(np.arange(ids.size), min(workers, ids.size))  # none empty
     context = multiprocessing.get_context(START)
     with ProcessPoolExecutor(max_workers=len(shards), mp_context=context) as pool:
         futures = [pool.submit(_run_shard, algorithm, problem, ids[s].tolist(),

@@ -98,3 +98,11 @@ def test_workers_need_a_cpu_problem():
     problem.device = torch.device("meta")  # stands in for a GPU: the check comes before any work
     with pytest.raises(ValueError, match="workers must be 1 for a problem on meta"):
         algorithms.run(algorithms.make("soba"), problem, runs=2, steps=1, workers=2)
+
+
+def test_more_workers_than_runs_use_one_process_per_run():
+    problem = noisy_coupled()
+    algo = algorithms.make("slip", eta=0.05, gamma=0.1, nu=0.1)
+    one = algorithms.run(algo, problem, runs=2, steps=6, record_every=3, progress=False)
+    many = algorithms.run(algo, problem, runs=2, steps=6, record_every=3, progress=False, workers=5)
+    assert many.runs == 2 and same(one, many)
