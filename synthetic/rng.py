@@ -122,13 +122,30 @@ def _horner(coefficients, r: torch.Tensor) -> torch.Tensor:
     return acc
 
 
+def log_pos(x: torch.Tensor) -> torch.Tensor:
+    """fused_rng.log_pos on a float64 tensor of positive normal numbers: the same bit operations and the same
+    float operations in the same order, each rounded on its own, so the two agree bit for bit."""
+    F = fused_rng
+    hx = x.view(torch.int64)  # x > 0: the sign bit is 0, so int64 shifts and masks act as on uint64
+    mant = hx & ((1 << 52) - 1)
+    big = (mant >= 0x6A09E667F3BCD).to(torch.int64)  # f >= sqrt(2): use f / 2 and k + 1
+    f = (mant | ((1023 - big) << 52)).view(torch.float64)
+    k = ((hx >> 52) + big).to(torch.float64) - 1023.0  # exact, like the kernel's (2^52 + e) - (2^52 + 1023)
+    g = f - 1.0
+    s = g / (2.0 + g)
+    z = s * s
+    big_r = z * _horner(F.LOG_P, z)
+    h = 0.5 * g * g
+    return k * F.LN2_HI - ((h - (s * (h + big_r) + k * F.LN2_LO)) - g)
+
+
 def ppnd16(p: torch.Tensor) -> torch.Tensor:
-    """AS241 on a tensor of p in (0, 1/2]: the same operations as fused_rng.ppnd16 on that range."""
+    """AS241 on a float64 tensor of p in (0, 1/2]: the same operations as fused_rng.ppnd16 on that range."""
     F = fused_rng
     q = p - 0.5
     r = F.CONST1 - q * q
     central = q * _horner(F.A, r) / _horner(F.B, r)
-    r = torch.sqrt(-torch.log(p))
+    r = torch.sqrt(-log_pos(p))
     near = r - F.CONST2
     far = r - F.SPLIT2
     tail = torch.where(r <= F.SPLIT2, _horner(F.C, near) / _horner(F.D, near), _horner(F.E, far) / _horner(F.F, far))
@@ -161,25 +178,23 @@ class Draw:
         self._host_keys = host_keys  # the keys as a NumPy uint64 view when the fused kernels apply
 
     def _salt(self, sub: int) -> int:
-        return mix64_int(self.call * 0x2545F4914F6CDD1D + sub * 0x632BE59BD9B4E019 + 1)
+        """The salt of sub-stream ``sub`` of this call (fused_rng.draw_salt computes the same inside its kernels)."""
+        return mix64_int(self.call * fused_rng.SALT_CALL + sub * fused_rng.SALT_SUB + 1)
 
     def _fused(self) -> bool:
         return _backend == "numba" and self._host_keys is not None
 
-    def _np_args(self, sub: int) -> tuple:
-        return self._host_keys, np.uint64(self._salt(sub) & _MASK64)
-
     def bits(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) int64 of 64 random bits each, for sub-stream ``sub``."""
         if self._fused():
-            return torch.from_numpy(fused_rng.bits(*self._np_args(sub), n).view(np.int64))
+            return torch.from_numpy(fused_rng.bits(self._host_keys, self.call, sub, n).view(np.int64))
         base = mix64(self.keys ^ self._salt(sub))
         return _mix64_(base[:, None] + _offsets(n, self.keys.device)[None, :])
 
     def uniform(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) uniforms (top 53 bits + 1/2) / 2^53, in (0, 1) up to the rounding of the top one to 1."""
         if self._fused():
-            return torch.from_numpy(fused_rng.uniforms(*self._np_args(sub), n))
+            return torch.from_numpy(fused_rng.uniforms(self._host_keys, self.call, sub, n))
         u = _shr(self.bits(n, sub), 11).to(self.dtype)
         return u.mul_(2.0**-53).add_(2.0**-54)
 
@@ -197,8 +212,8 @@ class Draw:
             bounds = _BOUNDS.get(dims)
             if bounds is None:
                 bounds = _BOUNDS[dims] = np.cumsum((0,) + dims)
-            rows = _NO_SCALE if scale is None else scale.detach().numpy()
-            return torch.from_numpy(fused_rng.shaped_normals(*self._np_args(sub), total, mode, bounds,
+            rows = _NO_SCALE if scale is None else (scale.detach() if scale.requires_grad else scale).numpy()
+            return torch.from_numpy(fused_rng.shaped_normals(self._host_keys, self.call, sub, total, mode, bounds,
                                                              float(sigma), rows))
         base = mix64(self.keys ^ self._salt(sub))
         z = normals_from_bits(_mix64_(base[:, None] + _offsets(total, self.keys.device)[None, :]), self.dtype)
