@@ -31,7 +31,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from algorithms_speed import noisy_coupled, oracle_share  # noqa: E402
 
 from ubo.synthetic import fused_rng  # noqa: E402
-from ubo.synthetic.rng import run_keys  # noqa: E402
+from ubo.synthetic.rng import mix64_int, run_keys  # noqa: E402
+
+
+class SaltFirst:
+    """A kernel module of before 30 Nov 2026 (``shaped_normals(keys, salt, ...)``) under today's call signature
+    ``(keys, call, sub, ...)``: the salt computed in Python as the Draw wrapper of that time did."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def shaped_normals(self, keys, call, sub, *rest):
+        salt = np.uint64(mix64_int(call * fused_rng.SALT_CALL + sub * fused_rng.SALT_SUB + 1) & (2**64 - 1))
+        return self.module.shaped_normals(keys, salt, *rest)
 
 
 def load_baseline(path: str):
@@ -39,7 +51,8 @@ def load_baseline(path: str):
     folder = tempfile.mkdtemp()
     shutil.copy(path, os.path.join(folder, "fused_rng_baseline.py"))
     sys.path.insert(0, folder)
-    return importlib.import_module("fused_rng_baseline")
+    module = importlib.import_module("fused_rng_baseline")
+    return SaltFirst(module) if module.shaped_normals.py_func.__code__.co_varnames[1] == "salt" else module
 
 
 def draw_table(variants: dict, calls: int) -> None:
@@ -53,11 +66,11 @@ def draw_table(variants: dict, calls: int) -> None:
             bounds = np.cumsum((0,) + dims)
             times = {name: [] for name in variants}
             for module in variants.values():
-                module.shaped_normals(keys, np.uint64(1), sum(dims), mode, bounds, 0.1, rows)
+                module.shaped_normals(keys, 1, 0, sum(dims), mode, bounds, 0.1, rows)
             for i in range(calls):
                 for name, module in variants.items():
                     start = time.perf_counter()
-                    module.shaped_normals(keys, np.uint64(i + 2), sum(dims), mode, bounds, 0.1, rows)
+                    module.shaped_normals(keys, i + 2, 0, sum(dims), mode, bounds, 0.1, rows)
                     times[name].append(time.perf_counter() - start)
             label = "raw 20" if mode == 0 else str(dims)
             cells = [f"{statistics.median(t) * 1e6:.1f}" for t in times.values()]

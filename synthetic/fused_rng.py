@@ -271,47 +271,44 @@ def _invert(flat, tails, idx, marked, z):
 
 
 @_jit
-def _row_factor(scale, r, sigma, squares):
-    return (scale[r] if scale.shape[0] > 0 else 1.0) * sigma / math.sqrt(squares)
-
-
-@_jit
-def _bound_rows(block, n, r0, bounds, sigma, scale):
+def _bound_rows(block, n, r0, bounds, sigma, scale, factor):
     """block[r, part] *= scale_{r0 + r} sigma / ||block[r, part]|| for every part [bounds[k], bounds[k + 1]) of
-    the rows of ``block`` (n elements each). The squares are summed in the order j = lo, lo + 1, ... of each
-    row, four rows side by side (independent sums instead of one chain of dependent additions)."""
+    the rows of ``block`` (n elements each; ``factor`` holds one number per row). The squares are summed in the
+    order j = lo, lo + 1, ... of each row, four rows side by side (independent sums instead of one chain of
+    dependent additions); the factors are then computed in one vectorised loop."""
     rows = block.shape[0] // n
     for k in range(bounds.shape[0] - 1):
         lo, width = bounds[k], bounds[k + 1] - bounds[k]
         r = 0
+        while r + 4 <= rows:
+            a = r * n + lo
+            b, c, d = a + n, a + 2 * n, a + 3 * n
+            sa = sb = sc = sd = 0.0
+            for j in range(width):
+                va, vb, vc, vd = block[a + j], block[b + j], block[c + j], block[d + j]
+                sa += va * va
+                sb += vb * vb
+                sc += vc * vc
+                sd += vd * vd
+            factor[r], factor[r + 1], factor[r + 2], factor[r + 3] = sa, sb, sc, sd
+            r += 4
         while r < rows:
-            if r + 4 <= rows:
-                a = r * n + lo
-                b, c, d = a + n, a + 2 * n, a + 3 * n
-                sa = sb = sc = sd = 0.0
-                for j in range(width):
-                    va, vb, vc, vd = block[a + j], block[b + j], block[c + j], block[d + j]
-                    sa += va * va
-                    sb += vb * vb
-                    sc += vc * vc
-                    sd += vd * vd
-                fa, fb = _row_factor(scale, r0 + r, sigma, sa), _row_factor(scale, r0 + r + 1, sigma, sb)
-                fc, fd = _row_factor(scale, r0 + r + 2, sigma, sc), _row_factor(scale, r0 + r + 3, sigma, sd)
-                for j in range(width):
-                    block[a + j] *= fa
-                    block[b + j] *= fb
-                    block[c + j] *= fc
-                    block[d + j] *= fd
-                r += 4
-            else:
-                a = r * n + lo
-                s = 0.0
-                for j in range(width):
-                    s += block[a + j] * block[a + j]
-                f = _row_factor(scale, r0 + r, sigma, s)
-                for j in range(width):
-                    block[a + j] *= f
-                r += 1
+            a = r * n + lo
+            s = 0.0
+            for j in range(width):
+                s += block[a + j] * block[a + j]
+            factor[r] = s
+            r += 1
+        if scale.shape[0] > 0:
+            for r in range(rows):
+                factor[r] = scale[r0 + r] * sigma / math.sqrt(factor[r])
+        else:
+            for r in range(rows):
+                factor[r] = 1.0 * sigma / math.sqrt(factor[r])
+        for r in range(rows):
+            f = factor[r]
+            for j in range(r * n + lo, r * n + lo + width):
+                block[j] *= f
 
 
 @_jit
@@ -344,12 +341,13 @@ def shaped_normals(keys, call, sub, n, mode, bounds, sigma, scale):
     idx = np.empty(size, dtype=np.int64)
     marked = np.empty(size + 1, dtype=np.float64)
     z = np.empty(size, dtype=np.float64)
+    factor = np.empty(min(R, rows), dtype=np.float64)
     for r0 in range(0, R, rows):
         block = flat[r0 * n:min(R, r0 + rows) * n]
         tails = _hash_marks(keys, salt, r0, n, block)
         _invert(block, tails, idx, marked, z)
         if mode == BOUNDED:
-            _bound_rows(block, n, r0, bounds, sigma, scale)
+            _bound_rows(block, n, r0, bounds, sigma, scale, factor)
         elif mode == GAUSSIAN:
             _gaussian_rows(block, n, r0, bounds, sigma, scale)
     return out
