@@ -81,12 +81,13 @@ def step_table(variants: dict, reps: int, steps: int) -> None:
     print("\n| R | variant | ms / step | generator ms / step | generator share |")
     print("|---|---|---|---|---|")
     current = fused_rng.shaped_normals
+    kernels = {name: module.shaped_normals for name, module in variants.items()}  # before any swap
     try:
         for runs, n in ((1000, steps), (1, 5 * steps)):
             rows = {name: [] for name in variants}
             for _ in range(reps):
-                for name, module in variants.items():
-                    fused_rng.shaped_normals = module.shaped_normals
+                for name, kernel in kernels.items():
+                    fused_rng.shaped_normals = kernel
                     _, share, ms = oracle_share("slip", noisy_coupled(10), runs, n)
                     rows[name].append((ms, share * ms, share))
             for name, values in rows.items():
