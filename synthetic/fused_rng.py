@@ -154,24 +154,18 @@ def ppnd16(p):
     return -val if q < 0.0 else val
 
 
-if AVAILABLE:
-    _U = np.uint64
-    _GOLDEN = _U(0x9E3779B97F4A7C15)
-    _SALT_CALL, _SALT_SUB = _U(SALT_CALL), _U(SALT_SUB)
-    _M1, _M2 = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB)
-    _S30, _S27, _S31, _S11 = _U(30), _U(27), _U(31), _U(11)
-    _TOP = _U((1 << 53) - 1)
-    _MID = _U(1 << 52)
-    _EXP52, _S63 = _U(0x4330000000000000), _U(63)  # the bits of the float 2^52; the sign bit's shift
-    _SCALE, _HALF, _TWO52 = 2.0**-53, 2.0**-54, 2.0**52
-    _MANT, _SQRT2_MANT, _BIAS, _S52 = _U((1 << 52) - 1), _U(0x6A09E667F3BCD), _U(1023), _U(52)
-    _TWO52_BIAS = 2.0**52 + 1023
-    _TAIL_M = _U(TAIL_M)
-else:  # pragma: no cover
-    _U = int
-    _GOLDEN = _SALT_CALL = _SALT_SUB = _M1 = _M2 = _S30 = _S27 = _S31 = _S11 = _TOP = _MID = _EXP52 = _S63 = 0
-    _SCALE = _HALF = _TWO52 = _TWO52_BIAS = 0.0
-    _MANT = _SQRT2_MANT = _BIAS = _S52 = _TAIL_M = 0
+_U = np.uint64 if AVAILABLE else int  # without numba only ppnd16 / log_pos run (in Python), never the kernels
+_GOLDEN = _U(0x9E3779B97F4A7C15)
+_SALT_CALL, _SALT_SUB = _U(SALT_CALL), _U(SALT_SUB)
+_M1, _M2 = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = _U(30), _U(27), _U(31), _U(11)
+_TOP = _U((1 << 53) - 1)
+_MID = _U(1 << 52)
+_EXP52, _S63 = _U(0x4330000000000000), _U(63)  # the bits of the float 2^52; the sign bit's shift
+_SCALE, _HALF, _TWO52 = 2.0**-53, 2.0**-54, 2.0**52
+_MANT, _SQRT2_MANT, _BIAS, _S52 = _U((1 << 52) - 1), _U(0x6A09E667F3BCD), _U(1023), _U(52)
+_TWO52_BIAS = 2.0**52 + 1023
+_TAIL_M = _U(TAIL_M)
 
 
 @_jit
