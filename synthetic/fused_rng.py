@@ -235,8 +235,7 @@ def _invert(flat, tails, idx, marked, z):
     15%) compacted into ``marked`` (their positions in ``idx``), AS241's central rational on every element in
     place, then on the compacted tails log (``log_pos``), sqrt and the near-tail rational, scattered back; the
     far tail (r > SPLIT2, p < exp(-25)) by ``ppnd16`` itself. Each element gets exactly ``ppnd16``'s operations.
-    ``idx`` needs len(flat) entries, ``marked`` tails + 1 (the compaction writes one past the last tail),
-    ``z`` tails."""
+    ``idx`` needs len(flat) entries, ``marked`` and ``z`` tails."""
     raw = flat.view(np.uint64)
     t = 0
     if tails > 0:
@@ -339,7 +338,7 @@ def shaped_normals(keys, call, sub, n, mode, bounds, sigma, scale):
     rows = max(1, BLOCK // max(n, 1))
     size = min(R, rows) * n
     idx = np.empty(size, dtype=np.int64)
-    marked = np.empty(size + 1, dtype=np.float64)
+    marked = np.empty(size, dtype=np.float64)
     z = np.empty(size, dtype=np.float64)
     factor = np.empty(min(R, rows), dtype=np.float64)
     for r0 in range(0, R, rows):

@@ -300,12 +300,12 @@ def scalar_bounded_normals(keys, call, sub, dims, sigma, scale, reverse=False):
 
 
 @needs_numba
-def test_fused_bounded_noise_is_the_scalar_definition_bit_for_bit():
+@pytest.mark.parametrize("runs, dims", [(250, (3, 11, 6)), (3, (2500, 600))])
+def test_fused_bounded_noise_is_the_scalar_definition_bit_for_bit(runs, dims):
     """The vectorised passes (hash to the bits of 2^52 + m, central and tail passes, the parts' sums of squares
-    four rows side by side) give exactly the scalar definition, over 250 runs x 20 (three blocks of rows, the
-    last one partial, and rows left over from the groups of four); a reversed summation order is seen, and so
-    is a row scale taken one row off."""
-    runs, dims = 250, (3, 11, 6)
+    four rows side by side) give exactly the scalar definition: over 250 runs x 20 (three blocks of rows, the
+    last one partial, and rows left over from the groups of four) and over rows longer than a block. A reversed
+    summation order is seen, and so is a row scale taken one row off."""
     assert runs * sum(dims) > 2 * fused_rng.BLOCK
     keys = run_keys(3, torch.arange(runs)).numpy().view(np.uint64)
     scale = np.linspace(0.5, 2.0, runs)
