@@ -52,7 +52,6 @@ F = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506
      7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7, 2.04426310338993978564e-15)
 
 
-
 def _tail_m() -> int:
     """The least m whose p = (m + 1/2) / 2^53 takes AS241's central branch, |p - 1/2| <= SPLIT1 in float64
     (q = p - 1/2 is rounded, so this is found by bisection on the same float operations, not from 0.075)."""
@@ -138,7 +137,8 @@ def log_pos(x):
 
 @_jit
 def ppnd16(p):
-    """Wichura's AS241 PPND16: the standard normal quantile of p in (0, 1)."""
+    """Wichura's AS241 PPND16: the standard normal quantile of p in (0, 1) (p, 1 - p >= 2^-1022: log_pos reads
+    normal floats; the generator's p are >= 2^-54)."""
     q = p - 0.5
     if abs(q) <= SPLIT1:
         r = CONST1 - q * q
