@@ -7,9 +7,10 @@ Every number is a pure function of (seed, run id, call counter, sub-stream, elem
 with ``mix64`` the SplitMix64 finaliser (Steele, Lea, Flood 2014). Normals invert the lower tail of
 the same 53 bits k = bits >> 11 with Wichura's AS241 (Applied Statistics 37(3), 1988):
 
-    m = min(k, 2^53 - 1 - k),   z = -/+ Phi^-1((m + 1/2) / 2^53)   (minus when k < 2^52)
+    m = min(k, 2^53 - 1 - k),   z = -/+ ppnd16((m + 1/2) / 2^53)   (minus when k < 2^52)
 
-(an exactly symmetric law, |z| <= 8.3). Nothing depends on the
+(an exactly symmetric law, |z| <= 8.3), ppnd16 being AS241 in fixed float64 operations with the generator's own
+natural log ``log_pos`` (within one ulp; synthetic.fused_rng states the definition). Nothing depends on the
 batch size or on which other runs share the batch, so a batched run of R seeds reproduces
 R separate runs bit for bit, and rejection samplers stay exact: attempt k of element j
 reads its own sub-stream, however many attempts the other elements need.
@@ -17,9 +18,10 @@ reads its own sub-stream, however many attempts the other elements need.
 Two backends compute the same definitions. On CPU in float64, when numba is installed, each draw is
 one fused kernel (synthetic.fused_rng: hash, inversion and noise shaping in one pass). Otherwise torch
 operations in int64 with two's-complement wrap-around (checked against a NumPy uint64 reference in
-the tests) run unchanged on CPU and GPU. Bits and uniforms agree bit for bit across the backends;
-normals agree to within an ulp or two (the libraries' log), and within one backend every guarantee
-above holds bit for bit. ``set_backend("torch")`` or UBO_RNG_BACKEND=torch forces the torch path.
+the tests) run unchanged on CPU and GPU. Bits, uniforms and normals agree bit for bit across the backends
+on CPU (the same log_pos, correctly rounded sqrt and division, no fused multiply-add); the shaped noise to
+round-off (torch's norm sums in its own order). Within one backend every guarantee above holds bit for bit.
+``set_backend("torch")`` or UBO_RNG_BACKEND=torch forces the torch path.
 """
 
 from __future__ import annotations
@@ -122,13 +124,40 @@ def _horner(coefficients, r: torch.Tensor) -> torch.Tensor:
     return acc
 
 
+def log_pos(x: torch.Tensor) -> torch.Tensor:
+    """fused_rng.log_pos on a float64 tensor of positive normal numbers: the same bit operations and the same
+    float operations in the same order, each rounded on its own, so the two agree bit for bit."""
+    F = fused_rng
+    hx = x.view(torch.int64)  # x > 0: the sign bit is 0, so int64 shifts and masks act as on uint64
+    mant = hx & ((1 << 52) - 1)
+    big = (mant >= 0x6A09E667F3BCD).to(torch.int64)  # f >= sqrt(2): use f / 2 and k + 1
+    f = (mant | ((1023 - big) << 52)).view(torch.float64)
+    k = ((hx >> 52) + big).to(torch.float64) - 1023.0  # exact, like the kernel's (2^52 + e) - (2^52 + 1023)
+    g = f - 1.0
+    s = g / (2.0 + g)
+    z = s * s
+    big_r = z * _horner(F.LOG_P, z)
+    h = 0.5 * g * g
+    return k * F.LN2_HI - ((h - (s * (h + big_r) + k * F.LN2_LO)) - g)
+
+
+def _sqrt(x: torch.Tensor) -> torch.Tensor:
+    """The correctly rounded square root (IEEE 754). torch's CPU sqrt on float64 is not always (1178 of 100,000
+    random points in [0, 30] were one ulp off, torch 2.13 with AVX2), so CPU tensors go through NumPy, whose
+    sqrt is the processor's. CUDA's double-precision sqrt is correctly rounded by default (its documentation;
+    not checked here, without a GPU)."""
+    if x.device.type == "cpu":
+        return torch.from_numpy(np.sqrt(x.detach().contiguous().numpy()))
+    return torch.sqrt(x)
+
+
 def ppnd16(p: torch.Tensor) -> torch.Tensor:
-    """AS241 on a tensor of p in (0, 1/2]: the same operations as fused_rng.ppnd16 on that range."""
+    """AS241 on a float64 tensor of p in (0, 1/2]: the same operations as fused_rng.ppnd16 on that range."""
     F = fused_rng
     q = p - 0.5
     r = F.CONST1 - q * q
     central = q * _horner(F.A, r) / _horner(F.B, r)
-    r = torch.sqrt(-torch.log(p))
+    r = _sqrt(-log_pos(p))
     near = r - F.CONST2
     far = r - F.SPLIT2
     tail = torch.where(r <= F.SPLIT2, _horner(F.C, near) / _horner(F.D, near), _horner(F.E, far) / _horner(F.F, far))
@@ -161,25 +190,23 @@ class Draw:
         self._host_keys = host_keys  # the keys as a NumPy uint64 view when the fused kernels apply
 
     def _salt(self, sub: int) -> int:
-        return mix64_int(self.call * 0x2545F4914F6CDD1D + sub * 0x632BE59BD9B4E019 + 1)
+        """The salt of sub-stream ``sub`` of this call (fused_rng.draw_salt computes the same inside its kernels)."""
+        return mix64_int(self.call * fused_rng.SALT_CALL + sub * fused_rng.SALT_SUB + 1)
 
     def _fused(self) -> bool:
         return _backend == "numba" and self._host_keys is not None
 
-    def _np_args(self, sub: int) -> tuple:
-        return self._host_keys, np.uint64(self._salt(sub) & _MASK64)
-
     def bits(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) int64 of 64 random bits each, for sub-stream ``sub``."""
         if self._fused():
-            return torch.from_numpy(fused_rng.bits(*self._np_args(sub), n).view(np.int64))
+            return torch.from_numpy(fused_rng.bits(self._host_keys, self.call, sub, n).view(np.int64))
         base = mix64(self.keys ^ self._salt(sub))
         return _mix64_(base[:, None] + _offsets(n, self.keys.device)[None, :])
 
     def uniform(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) uniforms (top 53 bits + 1/2) / 2^53, in (0, 1) up to the rounding of the top one to 1."""
         if self._fused():
-            return torch.from_numpy(fused_rng.uniforms(*self._np_args(sub), n))
+            return torch.from_numpy(fused_rng.uniforms(self._host_keys, self.call, sub, n))
         u = _shr(self.bits(n, sub), 11).to(self.dtype)
         return u.mul_(2.0**-53).add_(2.0**-54)
 
@@ -197,8 +224,8 @@ class Draw:
             bounds = _BOUNDS.get(dims)
             if bounds is None:
                 bounds = _BOUNDS[dims] = np.cumsum((0,) + dims)
-            rows = _NO_SCALE if scale is None else scale.detach().numpy()
-            return torch.from_numpy(fused_rng.shaped_normals(*self._np_args(sub), total, mode, bounds,
+            rows = _NO_SCALE if scale is None else (scale.detach() if scale.requires_grad else scale).numpy()
+            return torch.from_numpy(fused_rng.shaped_normals(self._host_keys, self.call, sub, total, mode, bounds,
                                                              float(sigma), rows))
         base = mix64(self.keys ^ self._salt(sub))
         z = normals_from_bits(_mix64_(base[:, None] + _offsets(total, self.keys.device)[None, :]), self.dtype)
