@@ -16,7 +16,6 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
@@ -73,10 +72,9 @@ def run_sharded(algorithm, problem, run_ids: torch.Tensor, workers: int, x0, y0,
     start = time.perf_counter()
     ids = np.asarray(run_ids.tolist(), dtype=np.int64)
     shards = np.array_split(np.arange(ids.size), min(workers, ids.size))  # none empty
-    context = multiprocessing.get_context(START)
-    with ProcessPoolExecutor(max_workers=len(shards), mp_context=context) as pool:
-        futures = [pool.submit(_run_shard, algorithm, problem, ids[s].tolist(),
-                               dict(kwargs, x0=x0[s], y0=y0[s], progress=progress if k == 0 else False))
-                   for k, s in enumerate(shards)]
-        parts = [future.result() for future in futures]
+    tasks = [(algorithm, problem, ids[s].tolist(),
+              dict(kwargs, x0=x0[s], y0=y0[s], progress=progress if k == 0 else False)) for k, s in enumerate(shards)]
+    # a Pool, not an executor: leaving the block terminates the workers, so an interrupt stops them at once
+    with multiprocessing.get_context(START).Pool(len(shards)) as pool:
+        parts = pool.starmap(_run_shard, tasks)
     return join(parts, time.perf_counter() - start)
