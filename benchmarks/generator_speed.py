@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from algorithms_speed import noisy_coupled, oracle_share  # noqa: E402
 
 from ubo.synthetic import fused_rng  # noqa: E402
-from ubo.synthetic.rng import mix64_int, run_keys  # noqa: E402
+from ubo.synthetic.rng import run_keys  # noqa: E402
 
 
 class SaltFirst:
@@ -42,8 +42,7 @@ class SaltFirst:
         self.module = module
 
     def shaped_normals(self, keys, call, sub, *rest):
-        salt = np.uint64(mix64_int(call * fused_rng.SALT_CALL + sub * fused_rng.SALT_SUB + 1) & (2**64 - 1))
-        return self.module.shaped_normals(keys, salt, *rest)
+        return self.module.shaped_normals(keys, np.uint64(fused_rng.draw_salt(call, sub)), *rest)
 
 
 def load_baseline(path: str):
