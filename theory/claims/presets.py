@@ -1,5 +1,5 @@
 """The presets of ``ubo claims``: QUICK (CI-sized, < 2 min on a quiet 2-core machine), MEDIUM (about 3.5 min
-of one core) and FULL (14.3 min wall, 26 min of CPU, with jobs = 2 on a quiet 2-core machine).
+of one core) and FULL (9.2 min wall, 17 min of CPU, with jobs = 2 on a quiet 2-core machine).
 
     eps_ladder   claim 1's targets, on claims.instances.complexity_instance (FULL: six values over a decade;
                  QUICK: four over a factor 2.5, the most two minutes allow; MEDIUM: a factor 5)
