@@ -6,12 +6,14 @@
 The reference does the same work as ``ubo.algorithms.run`` on the coupled F3 family with bounded noise on
 every oracle call (``make_problem("coupled", dim_x=d, dim_y=d, noise="bounded", sigma_f=sigma_g1=sigma_g2=0.1)``):
 the same matrices, the same oracle calls in the same order (grad_f, fused hvp+jvp, grad_g: calls 3t, 3t + 1,
-3t + 2), the same counter-based noise (SplitMix64 keys of (seed, run, call, sub-stream), the lower-tail
-inversion of synthetic.rng with jax.scipy.special.ndtri in place of AS241), jit + vmap over the runs, float64,
+3t + 2), the same counter-based noise (SplitMix64 keys of (seed, run, call, sub-stream), synthetic.fused_rng's ziggurat
+with its tables, jnp.log in place of its log_pos, every element's later attempts in lock-step under a
+``lax.while_loop``: JAX has no compaction of the rejected), jit + vmap over the runs, float64,
 one thread, recording ||grad Phi||, Phi, ||y - y*|| and ||z - z*|| every 100 steps as ubo's runner does.
 
 ``--check`` first runs both for 200 steps on 8 runs and prints the largest difference of the iterates
-(ndtri and AS241 differ by an ulp or two, so the trajectories agree to rounding, not bit for bit).
+(jnp.log and log_pos differ by an ulp at times, and the products round as each library does, so the
+trajectories agree to rounding, not bit for bit).
 Each repetition times ubo, then JAX, on the same number of steps; the table gives medians over repetitions
 of run-iterations per second and of the per-repetition ratio, in wall-clock time and in process CPU time
 (the steadier one on a shared machine; it would also show JAX using more than one thread).
@@ -30,10 +32,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from jax.scipy.special import ndtri  # noqa: E402
 
 from ubo import algorithms  # noqa: E402
-from ubo.synthetic import make_problem  # noqa: E402
+from ubo.synthetic import fused_rng, make_problem  # noqa: E402
 from ubo.synthetic.rng import GOLDEN, run_keys  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
@@ -52,15 +53,57 @@ def mix(z):
     return z ^ (z >> U64(31))
 
 
+ZIG_X, ZIG_RATIO, ZIG_F, ZIG_RISE = (jnp.asarray(t) for t in (fused_rng.ZIG_X, fused_rng.ZIG_RATIO, fused_rng.ZIG_F,
+                                                                  fused_rng.ZIG_RISE))
+ZIG_R, RETRY, SIGN = fused_rng.ZIG_R_FLOAT, U64(fused_rng.RETRY), U64(1 << 63)
+
+
+def magnitude(w):
+    return (((w >> U64(11)) & U64((1 << 52) - 1)).astype(jnp.float64) + 0.5) * 2.0**-52
+
+
+def open_unit(w):
+    return (w >> U64(11)).astype(jnp.float64) * 2.0**-53 + 2.0**-54
+
+
+def ziggurat(w):
+    """(n,) uint64 words -> normals, fused_rng.ziggurat's steps: the first attempt of every element, then rounds
+    in which each pending element takes its next step (a wedge test, a retry, a trial of the tail)."""
+    def signed(word, v):
+        return jnp.where(word >= SIGN, -v, v)
+
+    a = magnitude(w)
+    i = (w & U64(255)).astype(jnp.int32)
+    state = (w, jnp.zeros_like(w), jnp.zeros(w.shape, bool), a < ZIG_RATIO[i], signed(w, a * ZIG_X[i]))
+
+    def body(state):
+        word, c, tail, done, value = state
+        i = (word & U64(255)).astype(jnp.int32)
+        a = magnitude(word)
+        x = a * ZIG_X[i]
+        rect = ~done & ~tail & (a < ZIG_RATIO[i])
+        enter = ~done & ~tail & ~rect & (i == 0)
+        wedge = ~done & ~tail & ~rect & (i != 0)
+        trial = ~done & tail
+        c_wedge = c + U64(1)
+        under = jnp.log(ZIG_F[i] + open_unit(mix(w + c_wedge * RETRY)) * ZIG_RISE[i]) < -0.5 * x * x
+        retry = wedge & ~under
+        t = -jnp.log(open_unit(mix(w + (c + U64(1)) * RETRY))) / ZIG_R
+        y = -jnp.log(open_unit(mix(w + (c + U64(2)) * RETRY)))
+        take_tail = trial & (y + y > t * t)
+        value = jnp.where(rect | (wedge & under), signed(word, x), jnp.where(take_tail, signed(word, ZIG_R + t), value))
+        c = jnp.where(wedge, c_wedge, c) + jnp.where(retry, U64(1), U64(0)) + jnp.where(trial, U64(2), U64(0))
+        word = jnp.where(retry, mix(w + c * RETRY), word)
+        return word, c, tail | enter, done | rect | (wedge & under) | take_tail, value
+
+    return jax.lax.while_loop(lambda s: ~jnp.all(s[3]), body, state)[4]
+
+
 def normals(key, call, sub: int, n: int):
-    """(n,) normals of one run: synthetic.rng's definition with ndtri for the inversion."""
+    """(n,) normals of one run: synthetic.rng's definition (the ziggurat of each element's word)."""
     salt = mix(call.astype(U64) * U64(C_CALL) + U64((sub * C_SUB + 1) & ((1 << 64) - 1)))
     base = mix(key ^ salt)
-    k = mix(base + jnp.arange(1, n + 1, dtype=U64) * U64(GOLDEN)) >> U64(11)
-    upper = k >= U64(1 << 52)
-    m = jnp.where(upper, U64((1 << 53) - 1) - k, k)
-    z = ndtri(m.astype(jnp.float64) * 2.0**-53 + 2.0**-54)
-    return jnp.where(upper, -z, z)
+    return ziggurat(mix(base + jnp.arange(1, n + 1, dtype=U64) * U64(GOLDEN)))
 
 
 def bounded(key, call, sub: int, dims: tuple[int, ...], scale=1.0):

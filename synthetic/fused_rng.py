@@ -4,28 +4,42 @@ Each kernel computes, for every run r and element j, exactly the numbers synthet
 
     salt    = mix64(call * SALT_CALL + sub * SALT_SUB + 1)   (``draw_salt``; uint64 wrap-around throughout)
     base_r  = mix64(key_r ^ salt)
-    bits_rj = mix64(base_r + (j + 1) * GOLDEN)
-    u_rj    = ((bits_rj >> 11) + 1/2) / 2^53                  (open interval (0, 1))
-    k_rj    = bits_rj >> 11,  m = min(k, 2^53 - 1 - k)
-    z_rj    = -/+ ppnd16((m + 1/2) / 2^53)   (- when k < 2^52)
+    w_rj    = mix64(base_r + (j + 1) * GOLDEN)               (the element's word)
+    u_rj    = ((w_rj >> 11) + 1/2) / 2^53                     (open interval (0, 1))
+    z_rj    = ziggurat(w_rj)                                  (a standard normal)
 
-``ppnd16`` is Wichura's AS241 (relative error about 1e-16) evaluated with exactly the float64 operations written
-in it (Horner, no fused multiply-add), and its tail formulas take the logarithm ``log_pos``: a natural log of
-the generator's own, defined by its operations, within one ulp of the exact log and equal to libm's in about
-95% of points (since 30 Nov 2026; before, libm's log: the tails' normals of that stream differ from today's in
-about 1% of the tail elements, by a few ulps). The normal reads the lower tail only, where (m + 1/2) / 2^53 is
-exact: the law is exactly symmetric and never meets the rounding of u to 1.
+``ziggurat`` is Marsaglia and Tsang's ziggurat (J. Stat. Softw. 5(8), 2000) with N = 256 layers of equal area
+v under f(x) = exp(-x^2 / 2), edges r = X_1 > X_2 > ... > X_255 > X_256 = 0, F_i = f(X_i), the virtual base
+width X_0 = v / F_1. Attempt c reads the word w_c (w_0 = w, w_c = mix64(w + c RETRY) for later words, so the
+element alone decides how many it needs):
+
+    i = w_c & 255 (low 8 bits),  a = (m + 1/2) / 2^52 with m = bits 11..62,  s = bit 63 (the sign)
+    |a| < X_{i+1} / X_i                      ->  z = -/+ a X_i                    (about 98.8% of elements)
+    i = 0 (beyond r)                         ->  t = -log(U) / r, y = -log(U') from the next words until
+                                                 2 y > t^2;  z = -/+ (r + t)      (Marsaglia 1964's tail)
+    i > 0, F_i + U (F_{i+1} - F_i) < f(a X_i) ->  z = -/+ a X_i                    (the wedge, tested as logs)
+    otherwise the next attempt.
+
+The index and the magnitude come from disjoint bits (Doornik 2005's correction of the 2000 method), and the
+sign is one bit of its own: the law is exactly symmetric. The tables are computed once from r and v (written
+to 30 digits, found so that the top layer closes) with the ``decimal`` module at 40 digits and rounded once to
+float64, so they are the same bits on every machine; the logs are ``log_pos``, the generator's own natural
+log (within one ulp of the exact log, defined by its operations, no libm), so both backends take the same
+decisions. (Until 30 Nov 2026 the normals were Wichura's AS241 inverse of the same 53 bits: the numbers of that
+stream are in git history.)
 
 ``shaped_normals`` adds the noise shaping of synthetic.noise and works in blocks of whole rows (about BLOCK
-elements, in the L1 cache): the hash in integers, AS241's central rational on every element and the tail
-formulas on the compacted tail elements (both loops vectorised: no libm call, no branch), then the shaping.
-Every element gets the same operations whatever the batch size or its block, so run r alone equals run r
-inside a batch bit for bit. Without numba (or on a GPU) synthetic.rng runs the same definitions as torch
-operations; tests/synthetic/test_synth_fused_rng.py checks the two against each other (the same bits).
+elements, in the L1 cache): the hash in integers (vectorised), the first attempt of every element (a table
+lookup, a product and a comparison), the rejected ones (about 1.2%) noted and taken through ``ziggurat`` from
+their word, then the shaping. Every element gets the same operations whatever the batch size
+or its block, so run r alone equals run r inside a batch bit for bit. Without numba (or on a GPU)
+synthetic.rng runs the same definitions as torch operations; tests/synthetic/test_synth_fused_rng.py checks
+the two against each other (the same bits).
 """
 from __future__ import annotations
 
 import math
+from decimal import Decimal, localcontext
 
 import numpy as np
 
@@ -36,36 +50,37 @@ except ImportError:  # pragma: no cover - exercised on installs without numba
 
 AVAILABLE = numba is not None
 
-# AS241 (Wichura 1988, Applied Statistics 37(3):477-484), PPND16: relative error about 1e-16.
-SPLIT1, SPLIT2, CONST1, CONST2 = 0.425, 5.0, 0.180625, 1.6
-A = (3.3871328727963666080e0, 1.3314166789178437745e2, 1.9715909503065514427e3, 1.3731693765509461125e4,
-     4.5921953931549871457e4, 6.7265770927008700853e4, 3.3430575583588128105e4, 2.5090809287301226727e3)
-B = (1.0, 4.2313330701600911252e1, 6.8718700749205790830e2, 5.3941960214247511077e3,
-     2.1213794301586595867e4, 3.9307895800092710610e4, 2.8729085735721942674e4, 5.2264952788528545610e3)
-C = (1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0, 3.64784832476320460504e0,
-     1.27045825245236838258e0, 2.41780725177450611770e-1, 2.27238449892691845833e-2, 7.74545014278341407640e-4)
-D = (1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
-     1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4, 1.05075007164441684324e-9)
-E = (6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0, 2.96560571828504891230e-1,
-     2.65321895265761230930e-2, 1.24266094738807843860e-3, 2.71155556874348757815e-5, 2.01033439929228813265e-7)
-F = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
-     7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7, 2.04426310338993978564e-15)
+# The ziggurat: N layers; r and v solve v = r f(r) + int_r^inf f (the base layer) and X_{N-1} (1 - F_{N-1}) = v
+# (the top layer closes), found by bisection at 50 digits (mpmath) and written to 30.
+ZIG_LAYERS = 256
+ZIG_R = Decimal("3.6541528853610087716454297204")
+ZIG_V = Decimal("0.00492867323397465534736177540234")
+RETRY = 0xD1B54A32D192ED03  # odd: w_c = mix64(w + c RETRY) are an element's later words
 
 
-def _tail_m() -> int:
-    """The least m whose p = (m + 1/2) / 2^53 takes AS241's central branch, |p - 1/2| <= SPLIT1 in float64
-    (q = p - 1/2 is rounded, so this is found by bisection on the same float operations, not from 0.075)."""
-    lo, hi = 0, 2**52  # tail at lo, central at hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if abs((mid * 2.0**-53 + 2.0**-54) - 0.5) > SPLIT1:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X, X_{i+1} / X_i, F, F_{i+1} - F_i) for i = 0..N (the last two of length N), computed in decimal at 40
+    digits and rounded once to float64: X_0 = v / f(r), X_1 = r, X_{i+1} = sqrt(-2 log(F_i + v / X_i)),
+    X_N = 0."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+
+        def f(x):
+            return (-(x * x) / 2).exp()
+
+        x = [ZIG_V / f(ZIG_R), ZIG_R]
+        for i in range(1, ZIG_LAYERS - 1):
+            x.append((-2 * (f(x[i]) + ZIG_V / x[i]).ln()).sqrt())
+        x.append(Decimal(0))
+        heights = [f(v) for v in x]
+        ratio = [x[i + 1] / x[i] for i in range(ZIG_LAYERS)]
+        rise = [heights[i + 1] - heights[i] for i in range(ZIG_LAYERS)]
+    as_floats = lambda values: np.array([float(v) for v in values])  # noqa: E731 - float(Decimal) rounds once
+    return as_floats(x), as_floats(ratio), as_floats(heights), as_floats(rise)
 
 
-TAIL_M = _tail_m()  # m < TAIL_M: the tail formulas (about 15% of the elements)
+ZIG_X, ZIG_RATIO, ZIG_F, ZIG_RISE = _ziggurat_tables()
+ZIG_R_FLOAT = float(ZIG_R)
 
 # log_pos: P(z) ~ (2 atanh(s) / s - 2) / z, z = s^2 in [0, 0.0295], degree 7 (mpmath.chebyfit, 60 digits, rounded);
 # ln 2 = LN2_HI + LN2_LO with LN2_HI = ln 2 rounded to 39 significant bits (k LN2_HI exact for |k| < 2^13).
@@ -135,37 +150,16 @@ def log_pos(x):
     return k * LN2_HI - ((h - (s * (h + big_r) + k * LN2_LO)) - g)
 
 
-@_jit
-def ppnd16(p):
-    """Wichura's AS241 PPND16: the standard normal quantile of p in (0, 1) (p, 1 - p >= 2^-1022: log_pos reads
-    normal floats; the generator's p are >= 2^-54)."""
-    q = p - 0.5
-    if abs(q) <= SPLIT1:
-        r = CONST1 - q * q
-        return q * _horner8(A, r) / _horner8(B, r)
-    r = p if q < 0.0 else 1.0 - p
-    r = math.sqrt(-log_pos(r))
-    if r <= SPLIT2:
-        r = r - CONST2
-        val = _horner8(C, r) / _horner8(D, r)
-    else:
-        r = r - SPLIT2
-        val = _horner8(E, r) / _horner8(F, r)
-    return -val if q < 0.0 else val
-
-
-_U = np.uint64 if AVAILABLE else int  # without numba only ppnd16 / log_pos run (in Python), never the kernels
+_U = np.uint64 if AVAILABLE else int  # without numba only log_pos runs (in Python), never the kernels
 _GOLDEN = _U(0x9E3779B97F4A7C15)
 _SALT_CALL, _SALT_SUB = _U(SALT_CALL), _U(SALT_SUB)
 _M1, _M2 = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = _U(30), _U(27), _U(31), _U(11)
-_TOP = _U((1 << 53) - 1)
-_MID = _U(1 << 52)
-_EXP52, _S63 = _U(0x4330000000000000), _U(63)  # the bits of the float 2^52; the sign bit's shift
-_SCALE, _HALF, _TWO52 = 2.0**-53, 2.0**-54, 2.0**52
+_EXP52 = _U(0x4330000000000000)  # the bits of the float 2^52
+_SIGN, _LOW8, _RETRY = _U(1 << 63), _U(ZIG_LAYERS - 1), _U(RETRY)
+_SCALE, _HALF, _TWO52, _SCALE52 = 2.0**-53, 2.0**-54, 2.0**52, 2.0**-52
 _MANT, _SQRT2_MANT, _BIAS, _S52 = _U((1 << 52) - 1), _U(0x6A09E667F3BCD), _U(1023), _U(52)
 _TWO52_BIAS = 2.0**52 + 1023
-_TAIL_M = _U(TAIL_M)
 
 
 @_jit
@@ -208,65 +202,76 @@ def uniforms(keys, call, sub, n):
 
 
 @_jit
-def _hash_marks(keys, salt, r0, n, block):
-    """The hash of rows r0, r0 + 1, ... (n elements each) into ``block``, in integers only: the bits of the float
-    -/+(2^52 + m), m = min(k, 2^53 - 1 - k) < 2^52, minus for the upper half, so that float(m) = |.| - 2^52
-    exactly without an int -> float conversion (AVX2 has none for 64 bits). Returns the number of tail
-    elements (m < TAIL_M)."""
+def _open_unit(w):
+    """((w >> 11) + 1/2) / 2^53: the uniform in (0, 1) of a word (the conversion is exact: w >> 11 < 2^53)."""
+    return float(w >> _S11) * _SCALE + _HALF
+
+
+@_jit
+def _magnitude(w):
+    """(m + 1/2) / 2^52 with m = bits 11..62 of w, in (0, 1): float(m) is (2^52 + m) - 2^52 read from the bits
+    (AVX2 has no 64-bit int -> float conversion, so this keeps the loops over it vectorised)."""
+    return ((_bits_float(((w >> _S11) & _MANT) | _EXP52) - _TWO52) + 0.5) * _SCALE52
+
+
+@_jit
+def ziggurat(w, x_tab, ratio, heights, rise):
+    """The standard normal of the word w (module docstring): attempts on w, mix64(w + c RETRY), ...; the sign
+    is the top bit of the accepted attempt's word. The tables are arguments (the kernels pass ZIG_X, ZIG_RATIO,
+    ZIG_F, ZIG_RISE) so that a test can hand it wrong ones."""
+    c = _U(0)
+    word = w
+    while True:
+        i = word & _LOW8
+        a = _magnitude(word)
+        if a < ratio[i]:  # inside layer i's rectangle: under the curve
+            z = a * x_tab[i]
+            break
+        if i == 0:  # beyond r: Marsaglia's tail, from the next words of this element
+            while True:
+                c += _U(1)
+                t = -log_pos(_open_unit(_mix(w + c * _RETRY))) / ZIG_R_FLOAT
+                c += _U(1)
+                y = -log_pos(_open_unit(_mix(w + c * _RETRY)))
+                if y + y > t * t:
+                    break
+            z = ZIG_R_FLOAT + t
+            break
+        x = a * x_tab[i]  # in layer i's wedge: accept when a uniform height falls under f(x)
+        c += _U(1)
+        if log_pos(heights[i] + _open_unit(_mix(w + c * _RETRY)) * rise[i]) < -0.5 * x * x:
+            z = x
+            break
+        c += _U(1)
+        word = _mix(w + c * _RETRY)
+    return -z if word >= _SIGN else z
+
+
+@_jit
+def _first_attempts(keys, salt, r0, n, block, idx, words, x_tab, ratio):
+    """Rows r0, r0 + 1, ... (n elements each) of the stream into ``block``: the words (the hash, in integers, a
+    vectorised loop), then -/+ a X_i of every element's first attempt (a table lookup, a product, the sign bit
+    set in integers), the rejected ones' positions and words noted in ``idx`` and ``words`` as the loop meets
+    them. (A plain loop: vectorised, it would need two gathers per element, which cost more on AVX2 than the
+    scalar loads.) Returns the number of rejected elements, which ``ziggurat`` then finishes."""
     raw = block.view(np.uint64)
-    tails = 0
     for r in range(block.shape[0] // n):
         step = _mix(keys[r0 + r] ^ salt)
         row = r * n
         for j in range(n):
             step = step + _GOLDEN
-            k = _mix(step) >> _S11
-            upper = k >= _MID
-            m = _TOP - k if upper else k
-            tails += m < _TAIL_M
-            raw[row + j] = (m | _EXP52) | (_U(upper) << _S63)
-    return tails
-
-
-@_jit
-def _invert(flat, tails, idx, marked, z):
-    """The marks -/+(2^52 + m) of ``flat`` (``_hash_marks``) replaced by their normals -/+ppnd16((m + 1/2) / 2^53),
-    in passes that LLVM vectorizes (no libm call, no branch inside them): the tail elements (m < TAIL_M, about
-    15%) compacted into ``marked`` (their positions in ``idx``), AS241's central rational on every element in
-    place, then on the compacted tails log (``log_pos``), sqrt and the near-tail rational, scattered back; the
-    far tail (r > SPLIT2, p < exp(-25)) by ``ppnd16`` itself. Each element gets exactly ``ppnd16``'s operations.
-    ``idx`` needs len(flat) entries, ``marked`` and ``z`` tails."""
-    raw = flat.view(np.uint64)
-    t = 0
-    if tails > 0:
-        for i in range(flat.shape[0]):
-            idx[t] = i
-            t += (raw[i] & _MANT) < _TAIL_M
-        for t in range(tails):
-            marked[t] = flat[idx[t]]
-    for i in range(flat.shape[0]):
-        f = flat[i]
-        q = ((abs(f) - _TWO52) * _SCALE + _HALF) - 0.5
-        rr = CONST1 - q * q
-        v = q * _horner8(A, rr) / _horner8(B, rr)
-        flat[i] = v if f > 0.0 else -v
-    far = 0
-    for t in range(tails):
-        f = marked[t]
-        r = math.sqrt(-log_pos((abs(f) - _TWO52) * _SCALE + _HALF))
-        near = r - CONST2
-        v = _horner8(C, near) / _horner8(D, near)
-        far += r > SPLIT2
-        z[t] = -v if f > 0.0 else v
-    for t in range(tails):
-        flat[idx[t]] = z[t]
-    if far:
-        for t in range(tails):
-            f = marked[t]
-            p = (abs(f) - _TWO52) * _SCALE + _HALF
-            if math.sqrt(-log_pos(p)) > SPLIT2:
-                v = ppnd16(p)
-                flat[idx[t]] = v if f > 0.0 else -v
+            raw[row + j] = _mix(step)
+    rejected = 0
+    for e in range(block.shape[0]):
+        w = raw[e]
+        i = w & _LOW8
+        a = _magnitude(w)
+        raw[e] = _float_bits(a * x_tab[i]) | (w & _SIGN)
+        if not (a < ratio[i]):
+            idx[rejected] = e
+            words[rejected] = w
+            rejected += 1
+    return rejected
 
 
 @_jit
@@ -329,7 +334,7 @@ def shaped_normals(keys, call, sub, n, mode, bounds, sigma, scale):
 
     BOUNDED: z * (scale_r * sigma / ||z||) per part;  GAUSSIAN: z * (scale_r * (sigma / sqrt(d))) per part.
     ``scale`` (R,) multiplies each row; an empty array means no row scale. Computed in blocks of about
-    BLOCK elements (whole rows) that stay in the L1 cache through the hash, the inversion and the shaping.
+    BLOCK elements (whole rows) that stay in the L1 cache through the hash, the ziggurat and the shaping.
     """
     R = keys.shape[0]
     salt = draw_salt(call, sub)
@@ -338,13 +343,13 @@ def shaped_normals(keys, call, sub, n, mode, bounds, sigma, scale):
     rows = max(1, BLOCK // max(n, 1))
     size = min(R, rows) * n
     idx = np.empty(size, dtype=np.int64)
-    marked = np.empty(size, dtype=np.float64)
-    z = np.empty(size, dtype=np.float64)
+    words = np.empty(size, dtype=np.uint64)
     factor = np.empty(min(R, rows), dtype=np.float64)
     for r0 in range(0, R, rows):
         block = flat[r0 * n:min(R, r0 + rows) * n]
-        tails = _hash_marks(keys, salt, r0, n, block)
-        _invert(block, tails, idx, marked, z)
+        rejected = _first_attempts(keys, salt, r0, n, block, idx, words, ZIG_X, ZIG_RATIO)
+        for k in range(rejected):
+            block[idx[k]] = ziggurat(words[k], ZIG_X, ZIG_RATIO, ZIG_F, ZIG_RISE)
         if mode == BOUNDED:
             _bound_rows(block, n, r0, bounds, sigma, scale, factor)
         elif mode == GAUSSIAN:

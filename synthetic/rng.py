@@ -4,22 +4,19 @@ Every number is a pure function of (seed, run id, call counter, sub-stream, elem
 
     u = mix64(base(seed, r, call, sub) + (j + 1) * GOLDEN)  ->  53-bit uniform in (0, 1)
 
-with ``mix64`` the SplitMix64 finaliser (Steele, Lea, Flood 2014). Normals invert the lower tail of
-the same 53 bits k = bits >> 11 with Wichura's AS241 (Applied Statistics 37(3), 1988):
-
-    m = min(k, 2^53 - 1 - k),   z = -/+ ppnd16((m + 1/2) / 2^53)   (minus when k < 2^52)
-
-(an exactly symmetric law, |z| <= 8.3), ppnd16 being AS241 in fixed float64 operations with the generator's own
-natural log ``log_pos`` (within one ulp; synthetic.fused_rng states the definition). Nothing depends on the
-batch size or on which other runs share the batch, so a batched run of R seeds reproduces
-R separate runs bit for bit, and rejection samplers stay exact: attempt k of element j
-reads its own sub-stream, however many attempts the other elements need.
+with ``mix64`` the SplitMix64 finaliser (Steele, Lea, Flood 2014). A normal is the ziggurat of the element's
+word w (Marsaglia and Tsang 2000, 256 layers; synthetic.fused_rng states the definition): its first attempt
+reads w alone (about 98.8% of elements end there), later attempts read mix64(w + c RETRY), c = 1, 2, ...; an
+exactly symmetric law (the sign is a bit of its own). Nothing depends on the batch size or on which other runs
+share the batch, so a batched run of R seeds reproduces R separate runs bit for bit, and rejection samplers
+stay exact: attempt k of element j reads its own words or sub-stream, however many attempts the other
+elements need.
 
 Two backends compute the same definitions. On CPU in float64, when numba is installed, each draw is
-one fused kernel (synthetic.fused_rng: hash, inversion and noise shaping in one pass). Otherwise torch
+one fused kernel (synthetic.fused_rng: hash, ziggurat and noise shaping in one pass). Otherwise torch
 operations in int64 with two's-complement wrap-around (checked against a NumPy uint64 reference in
 the tests) run unchanged on CPU and GPU. Bits, uniforms and normals agree bit for bit across the backends
-on CPU (the same log_pos, correctly rounded sqrt and division, no fused multiply-add); the shaped noise to
+on CPU (the same tables, the same log_pos, correctly rounded division, no fused multiply-add); the shaped noise to
 round-off (torch's norm sums in its own order). Within one backend every guarantee above holds bit for bit.
 ``set_backend("torch")`` or UBO_RNG_BACKEND=torch forces the torch path.
 """
@@ -141,36 +138,84 @@ def log_pos(x: torch.Tensor) -> torch.Tensor:
     return k * F.LN2_HI - ((h - (s * (h + big_r) + k * F.LN2_LO)) - g)
 
 
-def _sqrt(x: torch.Tensor) -> torch.Tensor:
-    """The correctly rounded square root (IEEE 754). torch's CPU sqrt on float64 is not always (1178 of 100,000
-    random points in [0, 30] were one ulp off, torch 2.13 with AVX2), so CPU tensors go through NumPy, whose
-    sqrt is the processor's. CUDA's double-precision sqrt is correctly rounded by default (its documentation;
-    not checked here, without a GPU)."""
-    if x.device.type == "cpu":
-        return torch.from_numpy(np.sqrt(x.detach().contiguous().numpy()))
-    return torch.sqrt(x)
+_TABLES: dict = {}  # device -> the ziggurat's tables as tensors
 
 
-def ppnd16(p: torch.Tensor) -> torch.Tensor:
-    """AS241 on a float64 tensor of p in (0, 1/2]: the same operations as fused_rng.ppnd16 on that range."""
+def _tables(device: torch.device) -> tuple[torch.Tensor, ...]:
+    """fused_rng's (X, X_{i+1} / X_i, F, F_{i+1} - F_i) on ``device``, read at call time (a test may swap them)."""
     F = fused_rng
-    q = p - 0.5
-    r = F.CONST1 - q * q
-    central = q * _horner(F.A, r) / _horner(F.B, r)
-    r = _sqrt(-log_pos(p))
-    near = r - F.CONST2
-    far = r - F.SPLIT2
-    tail = torch.where(r <= F.SPLIT2, _horner(F.C, near) / _horner(F.D, near), _horner(F.E, far) / _horner(F.F, far))
-    return torch.where(q.abs() <= F.SPLIT1, central, -tail)
+    key = (str(device), id(F.ZIG_X), id(F.ZIG_RATIO), id(F.ZIG_F), id(F.ZIG_RISE))
+    if key not in _TABLES:
+        _TABLES[key] = tuple(torch.from_numpy(t).to(device) for t in (F.ZIG_X, F.ZIG_RATIO, F.ZIG_F, F.ZIG_RISE))
+    return _TABLES[key]
 
 
-def normals_from_bits(b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """The standard normals of int64 random bits (module docstring), as torch operations."""
-    k = _shr(b, 11)
-    upper = k >= 1 << 52
-    m = torch.where(upper, ((1 << 53) - 1) - k, k)
-    z = ppnd16(m.to(torch.float64).mul_(2.0**-53).add_(2.0**-54))
-    return torch.where(upper, -z, z).to(dtype)
+def _magnitude(w: torch.Tensor) -> torch.Tensor:
+    """(m + 1/2) / 2^52 with m = bits 11..62 of w (fused_rng._magnitude; the conversion is exact, m < 2^52)."""
+    return (_shr(w, 11) & ((1 << 52) - 1)).to(torch.float64).add_(0.5).mul_(2.0**-52)
+
+
+def _open_unit(w: torch.Tensor) -> torch.Tensor:
+    """((w >> 11) + 1/2) / 2^53 in (0, 1) (fused_rng._open_unit)."""
+    return _shr(w, 11).to(torch.float64).mul_(2.0**-53).add_(2.0**-54)
+
+
+def _word(w: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """mix64(w + c RETRY): an element's later words."""
+    return _mix64_(w + c * _signed(fused_rng.RETRY))
+
+
+def _ziggurat_rest(w: torch.Tensor, tables) -> torch.Tensor:
+    """fused_rng.ziggurat on a 1-D tensor of words whose first attempt was rejected, all of them at once: each
+    round every pending element takes its next step (an attempt, a wedge test, or a trial of the tail),
+    reading its own words in the same order as the scalar definition, so the results are the same bits."""
+    x_tab, ratio, heights, rise = tables
+    r = fused_rng.ZIG_R_FLOAT
+    out = torch.empty(w.shape, dtype=torch.float64, device=w.device)
+    todo = torch.arange(w.numel(), device=w.device)
+    word, c = w.clone(), torch.zeros_like(w)
+    in_tail = torch.zeros(w.shape, dtype=torch.bool, device=w.device)
+    while todo.numel():
+        ww, wd, cc, tail = w[todo], word[todo], c[todo], in_tail[todo]
+        i = wd & (fused_rng.ZIG_LAYERS - 1)
+        a = _magnitude(wd)
+        x = a * x_tab[i]
+        rect = ~tail & (a < ratio[i])
+        enter = ~tail & ~rect & (i == 0)
+        wedge = ~tail & ~rect & (i != 0)
+        done, value = rect.clone(), torch.where(rect, x, torch.zeros_like(x))
+        if bool(wedge.any()):  # one more word: a height in layer i, against f(x) as logs
+            cc = torch.where(wedge, cc + 1, cc)
+            under = log_pos(heights[i] + _open_unit(_word(ww, cc)) * rise[i]) < -0.5 * x * x
+            take, retry = wedge & under, wedge & ~under
+            done, value = done | take, torch.where(take, x, value)
+            cc = torch.where(retry, cc + 1, cc)
+            wd = torch.where(retry, _word(ww, cc), wd)
+        if bool(tail.any()):  # one trial of the tail from two more words
+            t = -log_pos(_open_unit(_word(ww, cc + 1))) / r
+            y = -log_pos(_open_unit(_word(ww, cc + 2)))
+            cc = torch.where(tail, cc + 2, cc)
+            take = tail & (y + y > t * t)
+            done, value = done | take, torch.where(take, r + t, value)
+        out[todo[done]] = torch.where(wd < 0, -value, value)[done]
+        word[todo], c[todo], in_tail[todo] = wd, cc, tail | enter
+        todo = todo[~done]
+    return out
+
+
+def normals_from_bits(w: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The standard normals of int64 words by the ziggurat (fused_rng's module docstring), as torch operations:
+    the first attempt of every element at once, the rejected ones (about 1.2%) by ``_ziggurat_rest``."""
+    tables = _tables(w.device)
+    x_tab, ratio = tables[0], tables[1]
+    i = w & (fused_rng.ZIG_LAYERS - 1)
+    a = _magnitude(w)
+    z = a * x_tab[i]
+    z = torch.where(w < 0, -z, z)
+    rejected = ~(a < ratio[i])
+    if bool(rejected.any()):  # each with the sign of its accepted attempt's word
+        z[rejected] = _ziggurat_rest(w[rejected], tables)
+    return z.to(dtype)
 
 
 _BOUNDS: dict = {}  # part widths -> part boundaries, for the fused kernel
@@ -211,7 +256,7 @@ class Draw:
         return u.mul_(2.0**-53).add_(2.0**-54)
 
     def normal(self, n: int, sub: int = 0) -> torch.Tensor:
-        """(R, n) standard normals by inversion of the lower tail with AS241 (module docstring)."""
+        """(R, n) standard normals by the ziggurat (module docstring)."""
         return self.shaped_normal((n,), sub)
 
     def shaped_normal(self, dims: tuple[int, ...], sub: int = 0, mode: int = fused_rng.RAW,

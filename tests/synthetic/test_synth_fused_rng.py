@@ -1,56 +1,79 @@
-"""The fused numba generator against the torch definitions, and AS241 against SciPy's ndtri."""
+"""The fused numba generator against the torch definitions, and the ziggurat's tables and law."""
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.special import ndtri
+from scipy import stats
+from scipy.special import erfc, ndtr
 
 from ubo.synthetic import fused_rng, rng
 from ubo.synthetic.rng import CounterRNG, Draw, run_keys
 
 needs_numba = pytest.mark.skipif(not fused_rng.AVAILABLE, reason="numba is not installed")
-
-# probabilities in (0, 1/2]: the bulk, both AS241 tail regimes, and the extremes the generator reaches
-P = np.concatenate([np.linspace(1e-3, 0.5, 2001), np.geomspace(2.0**-54, 0.075, 2000), [2.0**-54, 0.075, 0.5]])
+SIGN = torch.iinfo(torch.int64).min  # the top bit, as an int64
 
 
-def max_relative_error(quantile) -> float:
-    z, ref = quantile(P), ndtri(P)
-    return float(np.max(np.abs(z - ref) / np.maximum(np.abs(ref), 1e-3)))
+def layer_errors(tables) -> dict:
+    """Relative departures from the ziggurat's geometry: every layer's area X_i (F_{i+1} - F_i) and the base's
+    r F_1 + int_r^inf f against v, the virtual width X_0 F_1 against v, and the ratio table against X_{i+1} / X_i."""
+    x, ratio, heights, rise = tables
+    v, r = float(fused_rng.ZIG_V), float(fused_rng.ZIG_R)
+    base = r * heights[1] + math.sqrt(math.pi / 2) * erfc(r / math.sqrt(2))
+    return {"layers": float(np.max(np.abs(x[1:-1] * rise[1:] - v)) / v), "base": abs(base - v) / v,
+            "virtual": abs(x[0] * heights[1] - v) / v,
+            "ratio": float(np.max(np.abs(ratio - x[1:] / x[:-1]) / np.maximum(ratio, 1e-300))),
+            "rise": float(np.max(np.abs(rise - (heights[1:] - heights[:-1])) / rise))}
 
 
-def torch_quantile(p):
-    return rng.ppnd16(torch.from_numpy(p)).numpy()
+def test_ziggurat_tables_have_equal_layers_and_close(monkeypatch):
+    """256 layers of area v: each layer, the base (rectangle and Gaussian tail, SciPy's erfc), the top one (X_256 = 0,
+    F_256 = 1) within 1e-13 of v (the float64 tables; decimal holds them to 30 digits); the edges decrease from
+    X_1 = r. Planted and caught: tables built from v one part in 10^6 off (the top layer no longer closes)."""
+    tables = (fused_rng.ZIG_X, fused_rng.ZIG_RATIO, fused_rng.ZIG_F, fused_rng.ZIG_RISE)
+    assert max(layer_errors(tables).values()) < 1e-13
+    x = fused_rng.ZIG_X
+    assert x.shape == (257,) and x[1] == fused_rng.ZIG_R_FLOAT and x[-1] == 0.0 and fused_rng.ZIG_F[-1] == 1.0
+    assert np.all(np.diff(x) < 0)
+    monkeypatch.setattr(fused_rng, "ZIG_V", fused_rng.ZIG_V * Decimal("1.000001"))
+    assert layer_errors(fused_rng._ziggurat_tables())["layers"] > 1e-4
 
 
-def numba_quantile(p):
-    return np.array([fused_rng.ppnd16(v) for v in p])
+EDGES = np.array([-np.inf, -5.0, -4.5, -4.0, -fused_rng.ZIG_R_FLOAT, -3.2, -2.7, -2.2, -1.8, -1.4, -1.0, -0.6, -0.3,
+                  0.0, 0.3, 0.6, 1.0, 1.4, 1.8, 2.2, 2.7, 3.2, fused_rng.ZIG_R_FLOAT, 4.0, 4.5, 5.0, np.inf])
 
 
-class PerturbedCoefficients:
-    """A planted bug: one AS241 coefficient off in its 8th digit."""
-
-    def __enter__(self):
-        self.saved = fused_rng.C
-        fused_rng.C = (self.saved[0] * (1 + 1e-8),) + self.saved[1:]
-
-    def __exit__(self, *exc):
-        fused_rng.C = self.saved
+def law_p_value(z: np.ndarray) -> float:
+    """Pearson's chi-square p-value of the counts in EDGES' bins (both tails beyond r, the wedges of the outer
+    layers, the bulk) against the standard normal's probabilities (SciPy's ndtr)."""
+    counts = np.histogram(z, EDGES)[0]
+    expected = z.size * np.diff(ndtr(EDGES))
+    return float(stats.chi2.sf(np.sum((counts - expected) ** 2 / expected), EDGES.size - 2))
 
 
-def test_as241_matches_scipy_ndtri_and_catches_a_wrong_coefficient():
-    assert max_relative_error(torch_quantile) < 3e-15
-    with PerturbedCoefficients():  # the torch path reads the coefficients at call time
-        assert max_relative_error(torch_quantile) > 1e-9
+def two_million_normals() -> np.ndarray:
+    return CounterRNG(21, torch.arange(1000)).next().normal(2000, 3).reshape(-1).numpy()
 
 
-@needs_numba
-def test_numba_as241_matches_scipy_ndtri():
-    assert max_relative_error(numba_quantile) < 3e-15
+def test_normals_follow_the_standard_normal_law(backend):
+    """Two million normals against N(0, 1) in 26 bins (chi-square p > 1e-3), on each backend."""
+    assert law_p_value(two_million_normals()) > 1e-3
+
+
+@pytest.mark.parametrize("planted", ["wedge", "tail"])
+def test_the_law_test_catches_a_broken_ziggurat(planted, monkeypatch):
+    """Planted through the tables the torch path reads at call time: every wedge point accepted (no height drawn:
+    F_{i+1} - F_i = 0), and the tail started at 3.0 instead of r. Both give p < 1e-6."""
+    monkeypatch.setattr(rng, "_backend", "torch")
+    if planted == "wedge":
+        monkeypatch.setattr(fused_rng, "ZIG_RISE", np.zeros_like(fused_rng.ZIG_RISE))
+    else:
+        monkeypatch.setattr(fused_rng, "ZIG_R_FLOAT", 3.0)
+    assert law_p_value(two_million_normals()) < 1e-6
 
 
 @pytest.fixture(params=["numba", "torch"])
@@ -86,15 +109,15 @@ def test_bits_and_uniforms_equal_across_backends(seed, call, sub, n):
 
 @needs_numba
 def test_normals_are_the_same_bits_on_both_backends(monkeypatch):
-    """1.2 million normals: the fused kernel and the torch operations give the same bits (same log_pos, correctly
-    rounded sqrt and division, no fused multiply-add). Planted: torch's own CPU sqrt in the torch path, which is
-    not always correctly rounded, is caught."""
+    """1.2 million normals: the fused kernel and the torch operations give the same bits (the same tables, log_pos,
+    correctly rounded division, no fused multiply-add), the rejected first attempts (about 14,000) included.
+    Planted: the torch path's later words from another constant, caught."""
     draw = CounterRNG(3, torch.arange(3000)).next()
     fused, plain = both(lambda: draw.normal(400, 2))
     assert torch.equal(fused, plain)
-    monkeypatch.setattr(rng, "_sqrt", torch.sqrt)
+    monkeypatch.setattr(fused_rng, "RETRY", fused_rng.RETRY + 2)  # the kernels' constant is compiled in
     fused, plain = both(lambda: draw.normal(400, 2))
-    assert not torch.equal(fused, plain) and float((fused - plain).abs().max()) < 1e-14
+    assert not torch.equal(fused, plain)
 
 
 @needs_numba
@@ -110,17 +133,19 @@ def test_fused_noise_shaping_equals_the_torch_shaping(mode):
             torch.testing.assert_close(part.norm(dim=1), 0.3 * scale, rtol=1e-14, atol=0)
 
 
-def test_normals_are_exactly_symmetric_and_standard(backend):
-    """k and 2^53 - 1 - k give opposite normals; 200k draws have mean 0, variance 1, N(0,1) quantiles."""
-    k = torch.tensor([0, 1, 12345, 2**51, 2**52 - 1], dtype=torch.int64)
-    bits = torch.cat([k, (2**53 - 1) - k]) << 11
-    z = rng.normals_from_bits(bits, torch.float64)
-    assert torch.equal(z[:5], -z[5:])
-    assert float(z[0]) == pytest.approx(ndtri(2.0**-54), rel=1e-15)
+def test_first_attempts_are_exactly_symmetric_and_the_moments_standard(backend):
+    """A word and the word with its top bit flipped give opposite normals when the first attempt accepts (the sign
+    is a bit of its own); 200k draws have mean 0, variance 1 and N(0, 1) quantiles."""
+    words = CounterRNG(4, torch.arange(50)).next().bits(200)
+    flipped = words ^ SIGN
+    z, z_flipped = (rng.normals_from_bits(w, torch.float64) for w in (words, flipped))
+    first = rng._magnitude(words) < torch.from_numpy(fused_rng.ZIG_RATIO)[words & 255]
+    assert float(first.double().mean()) > 0.95
+    assert torch.equal(z[first], -z_flipped[first]) and not torch.equal(z[~first], -z_flipped[~first])
     x = CounterRNG(9, torch.arange(400)).next().normal(500).reshape(-1).numpy()
     assert abs(x.mean()) < 5 / math.sqrt(x.size) and abs(x.var() - 1) < 5 * math.sqrt(2 / x.size)
     probs = np.array([0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99])
-    assert np.max(np.abs(np.mean(x[:, None] <= ndtri(probs)[None, :], axis=0) - probs)) < 0.005
+    assert np.max(np.abs(np.mean(x[:, None] <= stats.norm.ppf(probs)[None, :], axis=0) - probs)) < 0.005
 
 
 def test_batched_equals_alone_on_each_backend(backend):
@@ -151,61 +176,51 @@ def test_a_noisy_run_is_the_same_on_both_backends():
     assert not torch.equal(fused.series["grad_phi_norm"][1:, 0], fused.series["grad_phi_norm"][1:, 1])
 
 
-def marks(m, upper):
-    """The floats -/+(2^52 + m) that the hash pass leaves for ``_invert`` (minus for the upper half)."""
-    return np.where(upper, -1.0, 1.0) * (np.asarray(m, dtype=np.float64) + 2.0**52)
+def definition(words, tables=None) -> np.ndarray:
+    """fused_rng.ziggurat word by word (the scalar definition)."""
+    tables = tables or (fused_rng.ZIG_X, fused_rng.ZIG_RATIO, fused_rng.ZIG_F, fused_rng.ZIG_RISE)
+    return np.array([fused_rng.ziggurat(np.uint64(w), *tables) for w in np.asarray(words).view(np.uint64).ravel()])
 
 
-def ppnd16_of_marks(m, upper):
-    z = np.array([fused_rng.ppnd16(float(v) * 2.0**-53 + 2.0**-54) for v in m])
-    return np.where(upper, -z, z)
+def crafted_words(count: int, seed: int) -> np.ndarray:
+    """int64 words: random ones, and ones that force layer 0 (the tail beyond r) or layer 255 (the top wedge)."""
+    gen = np.random.default_rng(seed)
+    random = gen.integers(-2**63, 2**63 - 1, count, dtype=np.int64)
+    return np.concatenate([random, random & ~np.int64(255), random | np.int64(255)])
 
 
 @needs_numba
-@pytest.mark.parametrize("size", [100, 5000])
-def test_inversion_passes_give_ppnd16_bit_for_bit(size):
-    """The vectorised passes of ``_invert`` (central rational on all, compacted tails with log_pos / sqrt / near
-    rational, far tail by ppnd16) equal ppnd16 element by element, signs included: at the tail threshold
-    TAIL_M - 1 / TAIL_M, down to the far tail (m < 1.3e5: p < exp(-25), where the near formula is wrong)."""
-    gen = np.random.default_rng(size)
-    edge = [0, 1, 12345, fused_rng.TAIL_M - 1, fused_rng.TAIL_M, 2**52 - 1]
-    m = np.concatenate([edge, gen.integers(0, 2**52, size - len(edge) - 20), gen.integers(0, 130_000, 20)])
-    upper = gen.random(size) < 0.5
-    flat = marks(m, upper)
-    tails = int(np.sum(m < fused_rng.TAIL_M))
-    fused_rng._invert(flat, tails, np.empty(size, np.int64), np.empty(tails + 1), np.empty(tails))
-    assert np.array_equal(flat.view(np.uint64), ppnd16_of_marks(m, upper).view(np.uint64))
-    # the check can fail: at m = TAIL_M - 1 the central formula differs (in its last bit: the two formulas join
-    # there), and at m = 0 the near-tail formula differs
-    q = (fused_rng.TAIL_M - 1) * 2.0**-53 + 2.0**-54 - 0.5
-    central = q * fused_rng._horner8(fused_rng.A, fused_rng.CONST1 - q * q) / fused_rng._horner8(
-        fused_rng.B, fused_rng.CONST1 - q * q)
-    assert central != ppnd16_of_marks([fused_rng.TAIL_M - 1], [False])[0]
-    near = math.sqrt(-fused_rng.log_pos(2.0**-54)) - fused_rng.CONST2
-    near = -fused_rng._horner8(fused_rng.C, near) / fused_rng._horner8(fused_rng.D, near)
-    assert near != ppnd16_of_marks([0], [False])[0]
-
-
-def test_tail_threshold_is_the_branch_of_ppnd16():
-    """TAIL_M is the least m whose p = (m + 1/2) / 2^53 takes AS241's central branch (|p - 1/2| <= SPLIT1)."""
-    def tail(m):
-        return abs((m * 2.0**-53 + 2.0**-54) - 0.5) > fused_rng.SPLIT1
-    assert tail(fused_rng.TAIL_M - 1) and not tail(fused_rng.TAIL_M)
-    assert not (tail(fused_rng.TAIL_M - 2) and not tail(fused_rng.TAIL_M - 1))  # a threshold one too high fails
+def test_kernel_and_torch_path_are_the_scalar_definition_bit_for_bit():
+    """The kernel's passes (first attempts vectorised, the rejected compacted and finished by ``ziggurat``) over
+    three blocks of rows, and the torch path on words that force the tail and the top wedge, equal the scalar
+    definition. Planted: the definition with no height drawn in the wedges differs (so the check can fail)."""
+    keys = run_keys(8, torch.arange(300)).numpy().view(np.uint64)
+    kernel = fused_rng.shaped_normals(keys, 2, 1, 20, fused_rng.RAW, np.array([0, 20]), 1.0, np.empty(0))
+    assert np.array_equal(kernel.ravel().view(np.uint64), definition(fused_rng.bits(keys, 2, 1, 20)).view(np.uint64))
+    words = crafted_words(3000, 1)
+    torch_path = rng.normals_from_bits(torch.from_numpy(words), torch.float64).numpy()
+    expected = definition(words)
+    assert np.array_equal(torch_path.view(np.uint64), expected.view(np.uint64))
+    assert np.mean(np.abs(expected[3000:6000]) > fused_rng.ZIG_R_FLOAT) > 0.05  # the tail was exercised
+    no_wedge = (fused_rng.ZIG_X, fused_rng.ZIG_RATIO, fused_rng.ZIG_F, np.zeros_like(fused_rng.ZIG_RISE))
+    assert not np.array_equal(definition(words, no_wedge).view(np.uint64), expected.view(np.uint64))
 
 
 def ulps(a, b):
     return np.abs(a.view(np.int64) - b.view(np.int64))
 
 
-# p = (m + 1/2) / 2^53 as the generator reaches it: m random over [0, 2^52), denser in the tails, every power of
-# two of 2m + 1 and its neighbours, and the extremes p = 2^-54 (m = 0), p just below / at the tail threshold, 1/2
+# the arguments log_pos gets in the generator: uniforms (m + 1/2) / 2^53 (the tail), m random over [0, 2^53),
+# denser near 0 and near 1, every power of two of 2m + 1 and its neighbours, the extremes; and wedge heights
+# F_i + U (F_{i+1} - F_i) in (F_1, 1)
 _gen = np.random.default_rng(7)
-_edges = [v for e in range(53) for v in (2**e - 2, 2**e - 1, 2**e, (2**e - 1) // 2, 2**e // 2) if 0 <= v < 2**52]
-M = np.concatenate([_gen.integers(0, 2**52, 1_000_000), _gen.integers(0, fused_rng.TAIL_M, 1_000_000),
-                    np.exp(_gen.uniform(0, math.log(2**40), 200_000)).astype(np.int64), np.arange(10_000),
-                    _edges, [0, fused_rng.TAIL_M - 1, fused_rng.TAIL_M, 2**52 - 1]])
-LOG_POINTS = M.astype(np.float64) * 2.0**-53 + 2.0**-54
+_edges = [v for e in range(54) for v in (2**e - 2, 2**e - 1, 2**e, (2**e - 1) // 2, 2**e // 2) if 0 <= v < 2**53]
+_small = np.exp(_gen.uniform(0, math.log(2**40), 400_000)).astype(np.int64)
+M = np.concatenate([_gen.integers(0, 2**53, 1_000_000), _small, 2**53 - 1 - _small, np.arange(10_000), _edges,
+                    [0, 2**53 - 1]])
+_layers = _gen.integers(1, 256, 400_000)
+LOG_POINTS = np.concatenate([M.astype(np.float64) * 2.0**-53 + 2.0**-54,
+                             fused_rng.ZIG_F[_layers] + _gen.random(400_000) * fused_rng.ZIG_RISE[_layers]])
 
 
 def torch_log(p):
@@ -214,7 +229,7 @@ def torch_log(p):
 
 def test_log_pos_within_one_ulp_of_libm():
     """log_pos (the torch twin of the kernel's, bit-identical: test below) against libm's log on 2.2 million points
-    of the generator's range: never more than one ulp apart, and most points equal. Planted and caught: ln 2's
+    of the generator's arguments: never more than one ulp apart, and most points equal. Planted and caught: ln 2's
     low part dropped, ln 2's high part one ulp off, the first coefficient of P off by 1e-12 relative."""
     def compare():
         out, ref = torch_log(LOG_POINTS), np.log(LOG_POINTS)
@@ -278,16 +293,10 @@ def test_kernel_salt_is_the_draws_salt(call, sub):
 
 
 def scalar_bounded_normals(keys, call, sub, dims, sigma, scale, reverse=False):
-    """The definition element by element in Python floats: ppnd16 of (m + 1/2) / 2^53 from the hash's bits, then
-    each part times scale_r sigma / sqrt(sum of its squares, summed j = 0, 1, ... or, planted, in reverse)."""
-    bits = fused_rng.bits(keys, call, sub, sum(dims))
-    out = np.empty(bits.shape)
-    for r in range(bits.shape[0]):
-        for j in range(bits.shape[1]):
-            k = int(bits[r, j]) >> 11
-            m = min(k, 2**53 - 1 - k)
-            z = fused_rng.ppnd16(float(m) * 2.0**-53 + 2.0**-54)
-            out[r, j] = z if k < 2**52 else -z
+    """The definition element by element: ``ziggurat`` of each word of the hash, then each part times
+    scale_r sigma / sqrt(sum of its squares, summed j = 0, 1, ... or, planted, in reverse) in Python floats."""
+    out = definition(fused_rng.bits(keys, call, sub, sum(dims))).reshape(keys.shape[0], sum(dims))
+    for r in range(out.shape[0]):
         lo = 0
         for d in dims:
             ss = 0.0
@@ -302,7 +311,7 @@ def scalar_bounded_normals(keys, call, sub, dims, sigma, scale, reverse=False):
 @needs_numba
 @pytest.mark.parametrize("runs, dims", [(250, (3, 11, 6)), (3, (2500, 600))])
 def test_fused_bounded_noise_is_the_scalar_definition_bit_for_bit(runs, dims):
-    """The vectorised passes (hash to the bits of 2^52 + m, central and tail passes, the parts' sums of squares
+    """The vectorised passes (hash, first attempts, the rejected finished by ``ziggurat``, the parts' sums of squares
     four rows side by side) give exactly the scalar definition: over 250 runs x 20 (three blocks of rows, the
     last one partial, and rows left over from the groups of four) and over rows longer than a block. A reversed
     summation order is seen, and so is a row scale taken one row off."""

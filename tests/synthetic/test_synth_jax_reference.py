@@ -20,5 +20,5 @@ def load_reference():
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["soba", "slip"])
 def test_jax_reference_reproduces_ubo_iterates(method):
-    """200 noisy steps on 8 runs: the two agree to 1e-12 (ndtri and AS241 differ by an ulp or two)."""
+    """200 noisy steps on 8 runs: the two agree to 1e-12 (jnp.log and log_pos differ by an ulp at times)."""
     assert load_reference().check(method) < 1e-12
