@@ -201,7 +201,8 @@ def main() -> None:
     parser.add_argument("--slip-steps", type=int, default=10_000)
     parser.add_argument("--cores", type=int, default=None, help="pin the process to the first N CPUs (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this markdown file")
-    parser.add_argument("--peer", type=Path, default=None, help="a checkout of benchopt/benchmark_bilevel (target peer)")
+    parser.add_argument("--peer", type=Path, default=None,
+                        help="a checkout of benchopt/benchmark_bilevel (target peer)")
     parser.add_argument("--peer-python", default=None, help="python of a venv with benchopt and jax (target peer)")
     args = parser.parse_args()
     if args.reps < 1 or not 100 <= args.slip_steps <= 10_000:
