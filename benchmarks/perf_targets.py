@@ -1,7 +1,8 @@
 """Every speed target of issue 15, measured in one script and written as one markdown table.
 
-    python3 benchmarks/perf_targets.py [--reps 3] [--targets slip one_run jax shares] [--slip-steps 10000]
+    python3 benchmarks/perf_targets.py [--reps 3] [--targets slip one_run jax peer shares] [--slip-steps 10000]
                                        [--cores N] [--out benchmarks/perf_targets.md]
+                                       [--peer PATH/benchmark_bilevel --peer-python PATH/bin/python]
 
 Targets (coupled F3 family, d = dim_x = dim_y, bounded noise sigma = 0.1 on every oracle call, record every 100,
 one thread; each figure the median of ``--reps`` repetitions, every repetition listed):
@@ -16,7 +17,10 @@ one thread; each figure the median of ``--reps`` repetitions, every repetition l
 ``--cores N`` pins the whole process (ubo and JAX alike) to the first N CPUs (os.sched_setaffinity) before JAX
 starts: with N = 1 both sides get the same single core, whatever threads XLA spawns (its single-thread flags do
 not hold in jax 0.10.2, so unpinned it takes the second core of a 2-core machine while ubo runs one thread).
-Not measured here: ">= 10x benchmark_bilevel's SOBA" (benchopt is not installed; the row says so).
+  peer     ubo / benchmark_bilevel's SOBA (the peer's own code, one seed per jit call, float32 as benchopt runs it
+           and float64) at d = 10: >= 10x, through benchmarks/peer_soba.py, pinned to the first allowed CPU. Needs
+           ``--peer PATH`` (a checkout of benchopt/benchmark_bilevel) and ``--peer-python PATH`` (a python with
+           benchopt and jax; default this one if it imports benchopt); without them the row says "not measured".
 The load average (1 min) is recorded before and after each target: on a shared machine absolute times
 are inflated, while the alternated ratios (jax) are steadier. Each target alone takes < 3 min on a quiet
 2-core machine with the defaults (``--slip-steps 2000`` for a quicker, scaled SLIP figure).
@@ -40,7 +44,7 @@ from ubo.synthetic import make_problem
 HERE = Path(__file__).resolve().parent
 HYPER = {"slip": dict(eta=0.01, gamma=0.1, nu=0.1), "borep": dict(eta=0.01, gamma=0.1, nu=0.1, epochs=0),
          "adambo": dict(eta=0.01, gamma=0.1, neumann_terms=5), "soba": dict(alpha=0.01, gamma=0.1, nu=0.1)}
-TARGETS = ("slip", "one_run", "jax", "shares")
+TARGETS = ("slip", "one_run", "jax", "peer", "shares")
 
 
 def load(name: str):
@@ -152,8 +156,25 @@ def target_jax(table: Table, reps: int) -> None:
                       f"{ratio:.2f}x wall ({listing(ratios)}); CPU time {statistics.median(cpu_ratios):.2f}x "
                       f"({listing(cpu_ratios)}); {steps} steps per repetition", "met" if ratio >= 1.5 else "missed",
                       (before, after))
-    table.add(">= 10x benchmark_bilevel's SOBA at d = 10", "not measured: benchopt / benchmark_bilevel not installed",
-              "not measured", (os.getloadavg()[0], os.getloadavg()[0]))
+
+
+def target_peer(table: Table, reps: int, peer: Path | None, peer_python: str | None) -> None:
+    """>= 10x benchmark_bilevel's SOBA at d = 10: benchmarks/peer_soba.py on the user's checkout of the peer."""
+    target = ">= 10x benchmark_bilevel's SOBA at d = 10"
+    speed = load("peer_soba")
+    python = speed.peer_python(peer_python)
+    if peer is None or python is None:
+        load_now = os.getloadavg()[0]
+        table.add(target, "not measured: give --peer PATH (a checkout of benchopt/benchmark_bilevel) and "
+                  "--peer-python PATH (a venv's python with benchopt and jax)", "not measured", (load_now, load_now))
+        return
+    cpu = min(os.sched_getaffinity(0))
+    for row in speed.measure(peer, python, reps=reps, cpu=cpu, samples_steps=0, log=lambda s: None):
+        table.add(f"{target} (peer {row['peer']}, one seed per jit call; ubo `quadratic`, R = {row['runs']}; "
+                  f"both on CPU {cpu})",
+                  f"{row['ratio']:.1f}x ({listing(row['ratios'], '{:.1f}')}); peer {row['peer_rate']:,.0f} it/s "
+                  f"({listing(row['peer_rates'], '{:,.0f}')}), ubo {row['ubo_rate']:,.0f} run-it/s "
+                  f"({listing(row['ubo_rates'], '{:,.0f}')})", "met" if row["ratio"] >= 10 else "missed", row["loads"])
 
 
 def target_shares(table: Table, reps: int, steps: int = 200) -> None:
@@ -180,6 +201,9 @@ def main() -> None:
     parser.add_argument("--slip-steps", type=int, default=10_000)
     parser.add_argument("--cores", type=int, default=None, help="pin the process to the first N CPUs (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this markdown file")
+    parser.add_argument("--peer", type=Path, default=None,
+                        help="a checkout of benchopt/benchmark_bilevel (target peer)")
+    parser.add_argument("--peer-python", default=None, help="python of a venv with benchopt and jax (target peer)")
     args = parser.parse_args()
     if args.reps < 1 or not 100 <= args.slip_steps <= 10_000:
         sys.exit("--reps must be >= 1 and --slip-steps in [100, 10000]")
@@ -196,6 +220,7 @@ def main() -> None:
     print(table.markdown(), end="")
     runners = {"slip": lambda: target_slip(table, args.reps, args.slip_steps),
                "one_run": lambda: target_one_run(table, args.reps), "jax": lambda: target_jax(table, args.reps),
+               "peer": lambda: target_peer(table, args.reps, args.peer, args.peer_python),
                "shares": lambda: target_shares(table, args.reps)}
     for name in args.targets:
         runners[name]()
