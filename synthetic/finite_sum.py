@@ -30,6 +30,7 @@ import weakref
 
 import torch
 
+from ubo.synthetic import fused_minibatch
 from ubo.synthetic.problem import _SUB_HVP, _SUB_JVP, _SUB_X, _SUB_Y
 from ubo.synthetic.rng import Draw
 
@@ -49,7 +50,8 @@ class Minibatch:
     matrix w (R, n), w_ri = (number of times i was drawn in run r) / b, so that (1/b) sum_j data_{i_j}
     = w @ data (cost ~ R n, with matmul efficiency). Measured on one CPU thread at R = 1000, n = 1024,
     b = 64: gathers win at d = 10 (6 ms against 29 ms), weights at d = 200 (38 ms against 194 ms).
-    ``dense`` forces one of them (None: weights when n <= DENSE_RATIO * b * d).
+    ``dense`` forces one of them (None: weights when n <= DENSE_RATIO * b * d). On CPU float64 tensors
+    without gradient the rows are not gathered but read in place by one numba loop (synthetic.fused_minibatch).
     """
 
     def __init__(self, idx: Tensor, n: int, dense: bool | None = None):
@@ -70,6 +72,8 @@ class Minibatch:
         """(1/b) sum_j data_{i_j}: data (n, d) -> (R, d)."""
         if self._use_weights(data.shape[1]):
             return self.weights(data.dtype) @ data
+        if fused_minibatch.usable(data):
+            return fused_minibatch.mean_rows(self.idx, data)
         return data[self.idx].mean(dim=1)
 
     def rank_one(self, data: Tensor, point: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -79,6 +83,8 @@ class Minibatch:
             if labels is not None:
                 coef = coef - labels
             return (self.weights(data.dtype) * coef) @ data
+        if fused_minibatch.usable(data, point, *(() if labels is None else (labels,))):
+            return fused_minibatch.rank_one_rows(self.idx, data, point, labels)
         rows = data[self.idx]
         coef = torch.einsum("rbd,rd->rb", rows, point)
         if labels is not None:
@@ -111,7 +117,10 @@ def epoch_permutation(draw, n: int, sub: int, epoch: int) -> torch.Tensor:
     if hit is not None and hit[0] == epoch:
         return hit[1]
     bits = Draw(draw.keys, epoch, draw.dtype, draw._host_keys).bits(n, _SUB_SHUFFLE + sub)
-    perm = torch.argsort(bits, dim=1, stable=True)
+    if fused_minibatch.AVAILABLE and bits.device.type == "cpu":
+        perm = fused_minibatch.argsort_rows(bits)
+    else:
+        perm = torch.argsort(bits, dim=1, stable=True)
     cache[(n, sub)] = (epoch, perm)
     return perm
 

@@ -168,7 +168,9 @@ def _word(w: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
 def _ziggurat_rest(w: torch.Tensor, tables) -> torch.Tensor:
     """fused_rng.ziggurat on a 1-D tensor of words whose first attempt was rejected, all of them at once: each
     round every pending element takes its next step (an attempt, a wedge test, or a trial of the tail),
-    reading its own words in the same order as the scalar definition, so the results are the same bits."""
+    reading its own words in the same order as the scalar definition, so the results are the same bits. (Every
+    round computes the wedge test and the tail trial for all pending elements and keeps what applies: no
+    synchronisation beyond the indexing, which matters on a GPU.)"""
     x_tab, ratio, heights, rise = tables
     r = fused_rng.ZIG_R_FLOAT
     out = torch.empty(w.shape, dtype=torch.float64, device=w.device)
@@ -183,20 +185,17 @@ def _ziggurat_rest(w: torch.Tensor, tables) -> torch.Tensor:
         rect = ~tail & (a < ratio[i])
         enter = ~tail & ~rect & (i == 0)
         wedge = ~tail & ~rect & (i != 0)
-        done, value = rect.clone(), torch.where(rect, x, torch.zeros_like(x))
-        if bool(wedge.any()):  # one more word: a height in layer i, against f(x) as logs
-            cc = torch.where(wedge, cc + 1, cc)
-            under = log_pos(heights[i] + _open_unit(_word(ww, cc)) * rise[i]) < -0.5 * x * x
-            take, retry = wedge & under, wedge & ~under
-            done, value = done | take, torch.where(take, x, value)
-            cc = torch.where(retry, cc + 1, cc)
-            wd = torch.where(retry, _word(ww, cc), wd)
-        if bool(tail.any()):  # one trial of the tail from two more words
-            t = -log_pos(_open_unit(_word(ww, cc + 1))) / r
-            y = -log_pos(_open_unit(_word(ww, cc + 2)))
-            cc = torch.where(tail, cc + 2, cc)
-            take = tail & (y + y > t * t)
-            done, value = done | take, torch.where(take, r + t, value)
+        cc = torch.where(wedge, cc + 1, cc)  # one more word: a height in layer i, against f(x) as logs
+        under = wedge & (log_pos(heights[i] + _open_unit(_word(ww, cc)) * rise[i]) < -0.5 * x * x)
+        retry = wedge & ~under
+        cc = torch.where(retry, cc + 1, cc)
+        wd = torch.where(retry, _word(ww, cc), wd)
+        t = -log_pos(_open_unit(_word(ww, cc + 1))) / r  # one trial of the tail from two more words
+        y = -log_pos(_open_unit(_word(ww, cc + 2)))
+        cc = torch.where(tail, cc + 2, cc)
+        beyond = tail & (y + y > t * t)
+        done = rect | under | beyond
+        value = torch.where(beyond, r + t, x)
         out[todo[done]] = torch.where(wd < 0, -value, value)[done]
         word[todo], c[todo], in_tail[todo] = wd, cc, tail | enter
         todo = todo[~done]

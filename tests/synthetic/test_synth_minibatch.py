@@ -1,11 +1,13 @@
 """Finite-sum families: minibatch oracles are the derivatives of the minibatch average, unbiased, fused."""
 
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from synth_checks import autograd_grad, check_second_order_calls, close
 from ubo.synthetic import finite_sum as fs
+from ubo.synthetic import fused_minibatch
 from ubo.synthetic.rng import CounterRNG
 from ubo.synthetic.strategies import points, problems
 
@@ -85,6 +87,77 @@ def test_dense_weights_equal_gathered_rows(n, b, d, seed):
     close(dense.rank_one(data, point), gathered.rank_one(data, point))
     close(dense.rank_one(data, point, labels), gathered.rank_one(data, point, labels))
     close(gathered.mean(data), data[idx].mean(dim=1))
+
+
+needs_numba = pytest.mark.skipif(not fused_minibatch.AVAILABLE, reason="numba is not installed")
+
+
+@needs_numba
+@given(st.integers(1, 60), st.integers(1, 6), st.integers(1, 12), st.integers(0, 50))
+def test_fused_rows_equal_the_gathered_definition(n, b, d, seed):
+    """On float64 the fused loops (fused_minibatch) agree with the gathered torch definition and with the weight
+    matrix; run 1 alone gives the same bits as inside the batch. Planted: the labels dropped, seen."""
+    gen = torch.Generator().manual_seed(seed)
+    data, labels = torch.randn(n, d, generator=gen, dtype=torch.float64), torch.randn(n, generator=gen,
+                                                                                      dtype=torch.float64)
+    point = torch.randn(3, d, generator=gen, dtype=torch.float64)
+    idx = CounterRNG(seed, torch.arange(3)).next().integers(n, b)
+    rows = data[idx]
+    coef = torch.einsum("rbd,rd->rb", rows, point) - labels[idx]
+    definition = torch.einsum("rb,rbd->rd", coef, rows) / b
+    fused = fused_minibatch.rank_one_rows(idx, data, point, labels)
+    close(fused, definition)
+    close(fused, fs.Minibatch(idx, n, dense=True).rank_one(data, point, labels))
+    close(fused_minibatch.mean_rows(idx, data), rows.mean(dim=1))
+    assert torch.equal(fused_minibatch.rank_one_rows(idx[1:2], data, point[1:2], labels)[0], fused[1])
+    if float(labels[idx].abs().max()) > 1e-6 and float(rows.abs().max()) > 1e-6:
+        assert not torch.allclose(fused_minibatch.rank_one_rows(idx, data, point), definition)
+
+
+def sequential_rank_one(idx, data, point, labels, order=1):
+    """The kernel's definition in Python floats: per run, the drawn rows taken j = 0, 1, ... (order -1: planted,
+    reversed), each dot product summed k = 0, 1, ..., then the sum divided by b."""
+    out = torch.zeros(idx.shape[0], data.shape[1], dtype=torch.float64)
+    for r in range(idx.shape[0]):
+        acc = [0.0] * data.shape[1]
+        for i in [int(v) for v in idx[r]][::order]:
+            coef = 0.0
+            for k in range(data.shape[1]):
+                coef += float(data[i, k]) * float(point[r, k])
+            coef -= float(labels[i])
+            for k in range(data.shape[1]):
+                acc[k] += coef * float(data[i, k])
+        out[r] = torch.tensor(acc, dtype=torch.float64) / idx.shape[1]
+    return out
+
+
+@needs_numba
+@pytest.mark.parametrize("b", [3, 7, 64])
+def test_fused_rank_one_is_the_sequential_definition_bit_for_bit(b):
+    """Four rows at a time in the kernel, but every sum in the definition's order: the same bits (b = 3 and 7 leave
+    rows over from the groups of four). The reversed order of the rows is seen."""
+    gen = torch.Generator().manual_seed(b)
+    data, labels = torch.randn(50, 10, generator=gen, dtype=torch.float64), torch.randn(50, generator=gen,
+                                                                                        dtype=torch.float64)
+    point = torch.randn(6, 10, generator=gen, dtype=torch.float64)
+    idx = CounterRNG(b, torch.arange(6)).next().integers(50, b)
+    fused = fused_minibatch.rank_one_rows(idx, data, point, labels)
+    assert torch.equal(fused, sequential_rank_one(idx, data, point, labels))
+    assert not torch.equal(fused, sequential_rank_one(idx, data, point, labels, order=-1))
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [1, 2, 3, 64, 1000, 1024, 1025])
+def test_fused_argsort_is_torchs_stable_argsort(n):
+    """The bucketed insertion sort gives torch's stable argsort bit for bit: on random 64-bit keys, and on keys with
+    many ties (then index order decides), negative keys included. Planted: an unstable sort differs on ties."""
+    keys = CounterRNG(n, torch.arange(40)).next().bits(n)
+    ties = keys % 5 - 2
+    for k in (keys, ties):
+        assert torch.equal(fused_minibatch.argsort_rows(k), torch.argsort(k, dim=1, stable=True))
+    if n >= 64:
+        assert not torch.equal(torch.argsort(ties, dim=1, descending=True).flip(1), torch.argsort(ties, dim=1,
+                                                                                                stable=True))
 
 
 def test_minibatch_variance_is_per_sample_variance_over_b():
