@@ -4,6 +4,7 @@ For the b indices i_1..i_b of each run r (``idx`` (R, b)) and per-sample rows da
 
     mean_rows      out_r = (1/b) sum_j data_{i_j}
     rank_one_rows  out_r = (1/b) sum_j data_{i_j} (<data_{i_j}, point_r> - labels_{i_j})   (labels optional)
+    matvec_rows    out_r = (1/b) sum_j v_r M_{i_j}  or  (1/b) sum_j M_{i_j} v_r   (per-sample matrices M (n, p, q))
     argsort_rows   the stable argsort of each row of int64 keys (the "shuffle" sampler's epoch permutations)
 
 The loops read each drawn row where it lies (the (n, d) table stays in the cache), so a call costs about
@@ -91,6 +92,32 @@ def _rank_one_rows(idx, data, point, labels):
 
 
 @_jit
+def _matvec_rows(idx, mats, v, transpose):
+    """v_r M (v (R, p)) or, with ``transpose``, M v_r (v (R, q)), summed over the drawn matrices j = 1..b, each
+    product's terms in index order."""
+    runs, b = idx.shape
+    p, q = mats.shape[1], mats.shape[2]
+    out = np.zeros((runs, p if transpose else q))
+    for r in range(runs):
+        for j in range(b):
+            i = idx[r, j]
+            if transpose:
+                for a in range(p):
+                    acc = 0.0
+                    for c in range(q):
+                        acc += mats[i, a, c] * v[r, c]
+                    out[r, a] += acc
+            else:
+                for a in range(p):
+                    w = v[r, a]
+                    for c in range(q):
+                        out[r, c] += w * mats[i, a, c]
+        for c in range(out.shape[1]):
+            out[r, c] /= b
+    return out
+
+
+@_jit
 def _argsort_rows(keys):
     runs, n = keys.shape
     depth = 1
@@ -135,6 +162,11 @@ def rank_one_rows(idx: torch.Tensor, data: torch.Tensor, point: torch.Tensor,
                   labels: torch.Tensor | None = None) -> torch.Tensor:
     return torch.from_numpy(_rank_one_rows(idx.numpy(), data.numpy(), point.numpy(),
                                            _NO_LABELS if labels is None else labels.numpy()))
+
+
+def matvec_rows(idx: torch.Tensor, mats: torch.Tensor, v: torch.Tensor, transpose: bool = False) -> torch.Tensor:
+    """(1/b) sum_j v_r M_{idx_rj} (R, q), or with ``transpose`` (1/b) sum_j M_{idx_rj} v_r (R, p): M (n, p, q)."""
+    return torch.from_numpy(_matvec_rows(idx.numpy(), mats.numpy(), v.numpy(), transpose))
 
 
 def argsort_rows(keys: torch.Tensor) -> torch.Tensor:

@@ -147,6 +147,24 @@ def test_fused_rank_one_is_the_sequential_definition_bit_for_bit(b):
 
 
 @needs_numba
+@given(st.integers(1, 30), st.integers(1, 6), st.integers(1, 5), st.integers(1, 5), st.integers(0, 50))
+def test_fused_matvec_equals_the_gathered_definition(n, b, p, q, seed):
+    """(1/b) sum_j v_r M_{i_j} and (1/b) sum_j M_{i_j} v_r over per-sample matrices (n, p, q): the fused loop agrees
+    with the gathered einsum, and run 2 alone gives the bits it gets in the batch. Planted: the minibatches of
+    the runs rolled by one, seen (when the runs' samples differ)."""
+    gen = torch.Generator().manual_seed(seed)
+    mats = torch.randn(n, p, q, generator=gen, dtype=torch.float64)
+    left, right = (torch.randn(3, k, generator=gen, dtype=torch.float64) for k in (p, q))
+    idx = CounterRNG(seed, torch.arange(3)).next().integers(n, b)
+    for v, transpose, spec in ((left, False, "rbpq,rp->rq"), (right, True, "rbpq,rq->rp")):
+        fused = fused_minibatch.matvec_rows(idx, mats, v, transpose)
+        close(fused, torch.einsum(spec, mats[idx], v) / b)
+        assert torch.equal(fused_minibatch.matvec_rows(idx[2:], mats, v[2:], transpose)[0], fused[2])
+        if not torch.equal(idx, idx.roll(1, 0)):
+            assert not torch.allclose(fused_minibatch.matvec_rows(idx.roll(1, 0), mats, v, transpose), fused)
+
+
+@needs_numba
 @pytest.mark.parametrize("n", [1, 2, 3, 64, 1000, 1024, 1025])
 def test_fused_argsort_is_torchs_stable_argsort(n):
     """The bucketed insertion sort gives torch's stable argsort bit for bit: on random 64-bit keys, and on keys with
