@@ -14,7 +14,7 @@ width X_0 = v / F_1. Attempt c reads the word w_c (w_0 = w, w_c = mix64(w + c RE
 element alone decides how many it needs):
 
     i = w_c & 255 (low 8 bits),  a = (m + 1/2) / 2^52 with m = bits 11..62,  s = bit 63 (the sign)
-    |a| < X_{i+1} / X_i                      ->  z = -/+ a X_i                    (about 98.8% of elements)
+    |a| < X_{i+1} / X_i                      ->  z = -/+ a X_i                    (98.5% of elements)
     i = 0 (beyond r)                         ->  t = -log(U) / r, y = -log(U') from the next words until
                                                  2 y > t^2;  z = -/+ (r + t)      (Marsaglia 1964's tail)
     i > 0, F_i + U (F_{i+1} - F_i) < f(a X_i) ->  z = -/+ a X_i                    (the wedge, tested as logs)
@@ -30,7 +30,7 @@ stream are in git history.)
 
 ``shaped_normals`` adds the noise shaping of synthetic.noise and works in blocks of whole rows (about BLOCK
 elements, in the L1 cache): the hash in integers (vectorised), the first attempt of every element (a table
-lookup, a product and a comparison), the rejected ones (about 1.2%) noted and taken through ``ziggurat`` from
+lookup, a product and a comparison), the rejected ones (1.5%) noted and taken through ``ziggurat`` from
 their word, then the shaping. Every element gets the same operations whatever the batch size
 or its block, so run r alone equals run r inside a batch bit for bit. Without numba (or on a GPU)
 synthetic.rng runs the same definitions as torch operations; tests/synthetic/test_synth_fused_rng.py checks

@@ -6,7 +6,7 @@ Every number is a pure function of (seed, run id, call counter, sub-stream, elem
 
 with ``mix64`` the SplitMix64 finaliser (Steele, Lea, Flood 2014). A normal is the ziggurat of the element's
 word w (Marsaglia and Tsang 2000, 256 layers; synthetic.fused_rng states the definition): its first attempt
-reads w alone (about 98.8% of elements end there), later attempts read mix64(w + c RETRY), c = 1, 2, ...; an
+reads w alone (98.5% of elements end there), later attempts read mix64(w + c RETRY), c = 1, 2, ...; an
 exactly symmetric law (the sign is a bit of its own). Nothing depends on the batch size or on which other runs
 share the batch, so a batched run of R seeds reproduces R separate runs bit for bit, and rejection samplers
 stay exact: attempt k of element j reads its own words or sub-stream, however many attempts the other
@@ -204,7 +204,7 @@ def _ziggurat_rest(w: torch.Tensor, tables) -> torch.Tensor:
 
 def normals_from_bits(w: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """The standard normals of int64 words by the ziggurat (fused_rng's module docstring), as torch operations:
-    the first attempt of every element at once, the rejected ones (about 1.2%) by ``_ziggurat_rest``."""
+    the first attempt of every element at once, the rejected ones (1.5%) by ``_ziggurat_rest``."""
     tables = _tables(w.device)
     x_tab, ratio = tables[0], tables[1]
     i = w & (fused_rng.ZIG_LAYERS - 1)
