@@ -21,7 +21,9 @@ element alone decides how many it needs):
     otherwise the next attempt.
 
 The index and the magnitude come from disjoint bits (Doornik 2005's correction of the 2000 method), and the
-sign is one bit of its own: the law is exactly symmetric. The tables are computed once from r and v (written
+sign is one bit of its own: a word and the word with bit 63 flipped give opposite normals when their first
+attempt accepts, so the 98.5% of elements that end there are exactly symmetric; a retry's sign is a bit of a
+hashed word (symmetric to the hash's quality). The tables are computed once from r and v (written
 to 30 digits, found so that the top layer closes) with the ``decimal`` module at 40 digits and rounded once to
 float64, so they are the same bits on every machine; the logs are ``log_pos``, the generator's own natural
 log (within one ulp of the exact log, defined by its operations, no libm), so both backends take the same
@@ -189,6 +191,12 @@ def bits(keys, call, sub, n):
 
 
 @_jit
+def _open_unit(w):
+    """((w >> 11) + 1/2) / 2^53: the uniform in (0, 1) of a word (the conversion is exact: w >> 11 < 2^53)."""
+    return float(w >> _S11) * _SCALE + _HALF
+
+
+@_jit
 def uniforms(keys, call, sub, n):
     """(R, n) float64 uniforms in (0, 1)."""
     salt = draw_salt(call, sub)
@@ -197,14 +205,8 @@ def uniforms(keys, call, sub, n):
         step = _mix(keys[r] ^ salt)
         for j in range(n):
             step = step + _GOLDEN
-            out[r, j] = float(_mix(step) >> _S11) * _SCALE + _HALF
+            out[r, j] = _open_unit(_mix(step))
     return out
-
-
-@_jit
-def _open_unit(w):
-    """((w >> 11) + 1/2) / 2^53: the uniform in (0, 1) of a word (the conversion is exact: w >> 11 < 2^53)."""
-    return float(w >> _S11) * _SCALE + _HALF
 
 
 @_jit

@@ -6,8 +6,8 @@ Every number is a pure function of (seed, run id, call counter, sub-stream, elem
 
 with ``mix64`` the SplitMix64 finaliser (Steele, Lea, Flood 2014). A normal is the ziggurat of the element's
 word w (Marsaglia and Tsang 2000, 256 layers; synthetic.fused_rng states the definition): its first attempt
-reads w alone (98.5% of elements end there), later attempts read mix64(w + c RETRY), c = 1, 2, ...; an
-exactly symmetric law (the sign is a bit of its own). Nothing depends on the batch size or on which other runs
+reads w alone (98.5% of elements end there, exactly symmetric: the sign is a bit of its own), later attempts
+read mix64(w + c RETRY), c = 1, 2, .... Nothing depends on the batch size or on which other runs
 share the batch, so a batched run of R seeds reproduces R separate runs bit for bit, and rejection samplers
 stay exact: attempt k of element j reads its own words or sub-stream, however many attempts the other
 elements need.
@@ -138,7 +138,7 @@ def log_pos(x: torch.Tensor) -> torch.Tensor:
     return k * F.LN2_HI - ((h - (s * (h + big_r) + k * F.LN2_LO)) - g)
 
 
-_TABLES: dict = {}  # device -> the ziggurat's tables as tensors
+_TABLES: dict = {}  # (device, the tables' ids) -> the ziggurat's tables as tensors
 
 
 def _tables(device: torch.device) -> tuple[torch.Tensor, ...]:
