@@ -10,7 +10,8 @@ For the b indices i_1..i_b of each run r (``idx`` (R, b)) and per-sample rows da
 The loops read each drawn row where it lies (the (n, d) table stays in the cache), so a call costs about
 R b d multiply-adds and no (R, b, d) copy of the rows, which is what the gathered torch evaluation
 (``data[idx]`` then two batched products) spends most of its time on at d = 10. Each run's sum is taken
-j = 1, 2, ..., b in that order: run r alone gives the same bits as inside a batch. Used by
+j = 1, 2, ..., b in that order: run r alone gives the same bits as inside a batch. An index outside [0, n)
+is refused with a ValueError (checked in the loops, at no measurable cost). Used by
 synthetic.finite_sum.Minibatch on CPU float64 tensors that need no gradient, when numba is installed.
 
 ``argsort_rows`` gives exactly torch's stable argsort (the same permutation, ties in index order): each row's
@@ -33,21 +34,35 @@ def usable(*tensors: torch.Tensor) -> bool:
                              for t in tensors)
 
 
+_BAD_IDX = "idx must hold sample indices in [0, n), n the number of rows (or matrices) of the data"
+
+
+@_jit
+def _in_range(i0, i1, i2, i3, n):
+    """All four indices in [0, n): the loops read without bounds checks, where torch's gather would raise."""
+    return min(min(i0, i1), min(i2, i3)) >= 0 and max(max(i0, i1), max(i2, i3)) < n
+
+
 @_jit
 def _mean_rows(idx, data):
     runs, b = idx.shape
-    d = data.shape[1]
+    n, d = data.shape
     out = np.zeros((runs, d))
     for r in range(runs):
         j = 0
         while j + 4 <= b:  # four rows per pass over k, added in the order j, j + 1, j + 2, j + 3
             i0, i1, i2, i3 = idx[r, j], idx[r, j + 1], idx[r, j + 2], idx[r, j + 3]
+            if not _in_range(i0, i1, i2, i3, n):
+                raise ValueError(_BAD_IDX)
             for k in range(d):
                 out[r, k] = (((out[r, k] + data[i0, k]) + data[i1, k]) + data[i2, k]) + data[i3, k]
             j += 4
         for j in range(j, b):
+            i0 = idx[r, j]
+            if not _in_range(i0, i0, i0, i0, n):
+                raise ValueError(_BAD_IDX)
             for k in range(d):
-                out[r, k] += data[idx[r, j], k]
+                out[r, k] += data[i0, k]
         for k in range(d):
             out[r, k] /= b
     return out
@@ -58,13 +73,15 @@ def _rank_one_rows(idx, data, point, labels):
     """Four drawn rows at a time: their four dot products side by side (each summed k = 0, 1, ... on its own,
     so independent chains instead of one), then added to the run's sum in the order j, j + 1, j + 2, j + 3."""
     runs, b = idx.shape
-    d = data.shape[1]
+    n, d = data.shape
     out = np.zeros((runs, d))
     labelled = labels.shape[0] > 0
     for r in range(runs):
         j = 0
         while j + 4 <= b:
             i0, i1, i2, i3 = idx[r, j], idx[r, j + 1], idx[r, j + 2], idx[r, j + 3]
+            if not _in_range(i0, i1, i2, i3, n):
+                raise ValueError(_BAD_IDX)
             c0 = c1 = c2 = c3 = 0.0
             for k in range(d):
                 p = point[r, k]
@@ -79,6 +96,8 @@ def _rank_one_rows(idx, data, point, labels):
             j += 4
         for j in range(j, b):
             i0 = idx[r, j]
+            if not _in_range(i0, i0, i0, i0, n):
+                raise ValueError(_BAD_IDX)
             c0 = 0.0
             for k in range(d):
                 c0 += data[i0, k] * point[r, k]
@@ -96,11 +115,13 @@ def _matvec_rows(idx, mats, v, transpose):
     """v_r M (v (R, p)) or, with ``transpose``, M v_r (v (R, q)), summed over the drawn matrices j = 1..b, each
     product's terms in index order."""
     runs, b = idx.shape
-    p, q = mats.shape[1], mats.shape[2]
+    n, p, q = mats.shape
     out = np.zeros((runs, p if transpose else q))
     for r in range(runs):
         for j in range(b):
             i = idx[r, j]
+            if not _in_range(i, i, i, i, n):
+                raise ValueError(_BAD_IDX)
             if transpose:
                 for a in range(p):
                     acc = 0.0

@@ -165,6 +165,22 @@ def test_fused_matvec_equals_the_gathered_definition(n, b, p, q, seed):
 
 
 @needs_numba
+@pytest.mark.parametrize("shift", [1, -3])
+def test_fused_loops_refuse_indices_outside_the_table(shift):
+    """The loops read without bounds checks, so an index outside [0, n) (one past the end, or negative, which
+    numba would wrap) is refused with a ValueError naming idx, where torch's gather raises too."""
+    gen = torch.Generator().manual_seed(shift)
+    data = torch.randn(20, 4, generator=gen, dtype=torch.float64)
+    point = torch.randn(3, 4, generator=gen, dtype=torch.float64)
+    idx = CounterRNG(5, torch.arange(3)).next().integers(20, 7)
+    idx[1, 5] = 19 + shift if shift > 0 else shift
+    for call in (lambda: fused_minibatch.mean_rows(idx, data), lambda: fused_minibatch.rank_one_rows(idx, data, point),
+                 lambda: fused_minibatch.matvec_rows(idx, data.reshape(20, 2, 2), point[:, :2])):
+        with pytest.raises(ValueError, match="idx must hold sample indices"):
+            call()
+
+
+@needs_numba
 @pytest.mark.parametrize("n", [1, 2, 3, 64, 1000, 1024, 1025])
 def test_fused_argsort_is_torchs_stable_argsort(n):
     """The bucketed insertion sort gives torch's stable argsort bit for bit: on random 64-bit keys, and on keys with
