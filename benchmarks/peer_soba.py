@@ -1,7 +1,7 @@
 """ubo's SOBA against benchopt's benchmark_bilevel SOBA (the peer's own code), on one instance, in alternation.
 
     python3 benchmarks/peer_soba.py --peer PATH/benchmark_bilevel --peer-python PATH/venv/bin/python
-                                    [--reps 3] [--runs 1000] [--cpu 0] [--precision float32 float64]
+                                    [--reps 3] [--runs 1000] [--cpus 0 [1]] [--precision float32 float64]
 
 PATH/benchmark_bilevel is a user's checkout of https://github.com/benchopt/benchmark_bilevel (JAX version:
 objective.py, solvers/soba.py, datasets/simulated.py, benchmark_utils/); --peer-python the python of a venv
@@ -22,9 +22,11 @@ one epoch of ``eval_freq`` = 128 iterations with ``lax.scan`` and warms up with 
 stops after a fixed number of epochs and evaluates no metric (benchopt excludes metric time too); the last
 call blocks on the result (``jax.block_until_ready``), so JAX's asynchronous dispatch hides no compute.
 Timed: wall and process CPU time of ``run`` after a warm-up run, compile excluded.
-ubo: ``algorithms.run`` with R runs (record every 128 steps, included in ubo's time), one torch thread.
-Both sides are pinned to one CPU (``--cpu``; the worker starts under ``taskset -c CPU`` with XLA's
-single-thread flags). Each repetition times the peer (each precision) then ubo; the ratio is
+ubo: ``algorithms.run`` with R runs (record every 128 steps, included in ubo's time).
+Both sides are pinned to the same CPUs (``--cpus``, default CPU 0; the worker starts under ``taskset -c CPUS``).
+On one CPU, ubo runs one torch thread and the peer gets XLA's single-thread flags; on k CPUs, ubo runs k torch
+threads (so its fused kernels split their runs over them, synthetic.fused_threads) and XLA its own defaults,
+for one seed at a time as benchopt runs it. Each repetition times the peer (each precision) then ubo; the ratio is
 (ubo run-iterations/s) / (peer iterations/s), median over repetitions; every repetition is printed.
 ``--precision``: the peer as benchopt runs it is float32 (jax_enable_x64 off); float64 is ubo's precision.
 A check first runs 10 peer epochs (1,280 iterations) and 200 ubo runs as long (``quadratic``), and prints the
@@ -117,11 +119,11 @@ def worker(peer: str, arrays: str, x64: bool) -> None:
 class Peer:
     """The worker process of one precision; ``run(epochs)`` -> its reply."""
 
-    def __init__(self, python: str, peer: Path, arrays: Path, x64: bool, cpu: int):
-        env = dict(os.environ, XLA_FLAGS=XLA_ONE_THREAD, PYTHONDONTWRITEBYTECODE="1")
+    def __init__(self, python: str, peer: Path, arrays: Path, x64: bool, cpus: tuple[int, ...]):
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **({"XLA_FLAGS": XLA_ONE_THREAD} if len(cpus) == 1 else {}))
         cmd = [python, str(Path(__file__).resolve()), "--worker", str(peer), str(arrays)] + (["--x64"] if x64 else [])
         if shutil.which("taskset"):
-            cmd = ["taskset", "-c", str(cpu)] + cmd
+            cmd = ["taskset", "-c", ",".join(map(str, cpus))] + cmd
         # the peer's gen_matrices caches in ./__cache__: run it from a scratch folder
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
                                      cwd=arrays.parent)
@@ -182,25 +184,25 @@ def check(peer: Peer, problem, x0) -> str:
             f" ({'inside' if q[0] <= theirs <= q[2] else 'OUTSIDE'} the 5-95% band)")
 
 
-def measure(peer_dir: Path, python: str, reps: int = 3, runs: int = 1000, dim: int = 10, cpu: int = 0,
+def measure(peer_dir: Path, python: str, reps: int = 3, runs: int = 1000, dim: int = 10, cpus: tuple = (0,),
             precisions=("float32", "float64"), peer_epochs: int = 80, ubo_steps: int = 256, samples_steps: int = 32,
             log=print) -> list[dict]:
-    """Alternate the peer (each precision) and ubo, pinned to ``cpu`` (restored after); return one dict per
-    (peer precision, ubo problem)."""
+    """Alternate the peer (each precision) and ubo, both pinned to ``cpus`` and ubo on len(cpus) torch threads
+    (restored after); return one dict per (peer precision, ubo problem)."""
     import torch
 
     affinity, threads = os.sched_getaffinity(0), torch.get_num_threads()
-    os.sched_setaffinity(0, {cpu})
-    torch.set_num_threads(1)
+    os.sched_setaffinity(0, set(cpus))
+    torch.set_num_threads(len(cpus))
     try:
-        return _alternate(peer_dir, python, reps, runs, dim, cpu, precisions, peer_epochs, ubo_steps,
+        return _alternate(peer_dir, python, reps, runs, dim, cpus, precisions, peer_epochs, ubo_steps,
                           samples_steps, log)
     finally:
         os.sched_setaffinity(0, affinity)
         torch.set_num_threads(threads)
 
 
-def _alternate(peer_dir, python, reps, runs, dim, cpu, precisions, peer_epochs, ubo_steps, samples_steps, log):
+def _alternate(peer_dir, python, reps, runs, dim, cpus, precisions, peer_epochs, ubo_steps, samples_steps, log):
     import numpy as np
 
     native_problem, samples_problem, inner, outer, x0 = instance(dim)
@@ -208,7 +210,7 @@ def _alternate(peer_dir, python, reps, runs, dim, cpu, precisions, peer_epochs, 
     arrays = scratch / "instance.npz"
     np.savez(arrays, **{f"inner_{k}": v.numpy() for k, v in inner.items()},
              **{f"outer_{k}": v.numpy() for k, v in outer.items()})
-    peers = {p: Peer(python, peer_dir, arrays, p == "float64", cpu) for p in precisions}
+    peers = {p: Peer(python, peer_dir, arrays, p == "float64", cpus) for p in precisions}
     try:
         for p, worker_ in peers.items():
             log(f"peer {p}: jax {worker_.info['jax']}, arrays {worker_.info['dtype']}; "
@@ -247,7 +249,7 @@ def _alternate(peer_dir, python, reps, runs, dim, cpu, precisions, peer_epochs, 
                              ubo_rate=statistics.median(u[0] for u in times[name]),
                              ubo_rates=[u[0] for u in times[name]],
                              cpu_per_wall=(max(t[1] for t in times[p]), max(u[1] for u in times[name])),
-                             loads=(min(loads), max(loads)), dim=dim, runs=runs))
+                             loads=(min(loads), max(loads)), dim=dim, runs=runs, cpus=tuple(cpus)))
     return rows
 
 
@@ -255,7 +257,7 @@ def markdown(row: dict) -> str:
     ratios = ", ".join(f"{r:.1f}" for r in row["ratios"])
     verdict = "met" if row["ratio"] >= 10 else "missed"
     target = (f">= 10x benchmark_bilevel's SOBA, d = {row['dim']} (peer {row['peer']}, one seed; "
-              f"ubo R = {row['runs']}, {row['ubo'].split(' ')[0]})")
+              f"ubo R = {row['runs']}, {row['ubo'].split(' ')[0]}; both on CPUs {','.join(map(str, row['cpus']))})")
     measured = (f"{row['ratio']:.1f}x ({ratios}); peer {row['peer_rate']:,.0f} it/s, ubo {row['ubo_rate']:,.0f} "
                 f"run-it/s; CPU/wall <= {row['cpu_per_wall'][0]:.2f} / {row['cpu_per_wall'][1]:.2f}")
     return f"| {target} | {measured} | {verdict} | {row['loads'][0]:.1f} / {row['loads'][1]:.1f} |"
@@ -280,7 +282,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--dim", type=int, default=10)
-    parser.add_argument("--cpu", type=int, default=0, help="the CPU both sides are pinned to")
+    parser.add_argument("--cpus", type=int, nargs="+", default=[0], help="the CPUs both sides are pinned to")
     parser.add_argument("--precision", nargs="+", default=["float32", "float64"], choices=("float32", "float64"))
     parser.add_argument("--peer-epochs", type=int, default=80, help="peer epochs of 128 iterations per repetition")
     parser.add_argument("--steps", type=int, default=256, help="ubo steps per repetition, quadratic")
@@ -293,12 +295,12 @@ def main() -> None:
     if not (args.peer / "solvers" / "soba.py").is_file() or not (args.peer / "objective.py").is_file():
         sys.exit(f"--peer {args.peer}: no objective.py and solvers/soba.py there. " + NEEDS)
     if min(args.reps, args.runs, args.peer_epochs, args.steps) < 1 or args.samples_steps < 0 \
-            or args.cpu not in os.sched_getaffinity(0):
-        sys.exit(f"--reps, --runs, --peer-epochs and --steps must be >= 1, --samples-steps >= 0 and --cpu one of "
+            or not set(args.cpus) <= os.sched_getaffinity(0):
+        sys.exit(f"--reps, --runs, --peer-epochs and --steps must be >= 1, --samples-steps >= 0 and --cpus among "
                  f"{sorted(os.sched_getaffinity(0))}")
-    print(f"command: python3 benchmarks/peer_soba.py {' '.join(sys.argv[1:])}; pinned to CPU {args.cpu}, "
+    print(f"command: python3 benchmarks/peer_soba.py {' '.join(sys.argv[1:])}; pinned to CPUs {args.cpus}, "
           f"load average {os.getloadavg()}", flush=True)
-    rows = measure(args.peer, python, args.reps, args.runs, args.dim, args.cpu, tuple(args.precision),
+    rows = measure(args.peer, python, args.reps, args.runs, args.dim, tuple(args.cpus), tuple(args.precision),
                    args.peer_epochs, args.steps, args.samples_steps, log=lambda s: print(s, flush=True))
     print("\n| target | measured (median; every repetition) | verdict | load min / max |\n|---|---|---|---|")
     for row in rows:

@@ -1,11 +1,12 @@
 """Every speed target of issue 15, measured in one script and written as one markdown table.
 
     python3 benchmarks/perf_targets.py [--reps 3] [--targets slip one_run jax peer shares] [--slip-steps 10000]
-                                       [--cores N] [--out benchmarks/perf_targets.md]
+                                       [--cores N] [--threads K] [--out benchmarks/perf_targets.md]
                                        [--peer PATH/benchmark_bilevel --peer-python PATH/bin/python]
 
 Targets (coupled F3 family, d = dim_x = dim_y, bounded noise sigma = 0.1 on every oracle call, record every 100,
-one thread; each figure the median of ``--reps`` repetitions, every repetition listed):
+``--threads`` torch threads, default 1, which are also the threads ubo's fused kernels split their runs over
+(synthetic.fused_threads); each figure the median of ``--reps`` repetitions, every repetition listed):
   slip     SLIP, 1000 runs x 10,000 iterations, d = 10: <= 5 s (milestone 10 s); BO-REP and AdamBO within 2x of
            SLIP (the same run each); with more than one core, the SLIP run again with ``workers`` = the cores
            (algorithms.shards). ``--slip-steps`` < 10,000 times fewer steps and scales the seconds up (marked)
@@ -18,7 +19,8 @@ one thread; each figure the median of ``--reps`` repetitions, every repetition l
 starts: with N = 1 both sides get the same single core, whatever threads XLA spawns (its single-thread flags do
 not hold in jax 0.10.2, so unpinned it takes the second core of a 2-core machine while ubo runs one thread).
   peer     ubo / benchmark_bilevel's SOBA (the peer's own code, one seed per jit call, float32 as benchopt runs it
-           and float64) at d = 10: >= 10x, through benchmarks/peer_soba.py, pinned to the first allowed CPU. Needs
+           and float64) at d = 10: >= 10x, through benchmarks/peer_soba.py, both pinned to the first K allowed CPUs
+           (K = ``--threads``; ubo on K threads, the peer's XLA single-threaded only when K = 1). Needs
            ``--peer PATH`` (a checkout of benchopt/benchmark_bilevel) and ``--peer-python PATH`` (a python with
            benchopt and jax; default this one if it imports benchopt); without them the row says "not measured".
 The load average (1 min) is recorded before and after each target: on a shared machine absolute times
@@ -158,7 +160,7 @@ def target_jax(table: Table, reps: int) -> None:
                       (before, after))
 
 
-def target_peer(table: Table, reps: int, peer: Path | None, peer_python: str | None) -> None:
+def target_peer(table: Table, reps: int, peer: Path | None, peer_python: str | None, threads: int) -> None:
     """>= 10x benchmark_bilevel's SOBA at d = 10: benchmarks/peer_soba.py on the user's checkout of the peer."""
     target = ">= 10x benchmark_bilevel's SOBA at d = 10"
     speed = load("peer_soba")
@@ -168,10 +170,10 @@ def target_peer(table: Table, reps: int, peer: Path | None, peer_python: str | N
         table.add(target, "not measured: give --peer PATH (a checkout of benchopt/benchmark_bilevel) and "
                   "--peer-python PATH (a venv's python with benchopt and jax)", "not measured", (load_now, load_now))
         return
-    cpu = min(os.sched_getaffinity(0))
-    for row in speed.measure(peer, python, reps=reps, cpu=cpu, samples_steps=0, log=lambda s: None):
+    cpus = tuple(sorted(os.sched_getaffinity(0))[:threads])
+    for row in speed.measure(peer, python, reps=reps, cpus=cpus, samples_steps=0, log=lambda s: None):
         table.add(f"{target} (peer {row['peer']}, one seed per jit call; ubo `quadratic`, R = {row['runs']}; "
-                  f"both on CPU {cpu})",
+                  f"both on CPUs {','.join(map(str, cpus))})",
                   f"{row['ratio']:.1f}x ({listing(row['ratios'], '{:.1f}')}); peer {row['peer_rate']:,.0f} it/s "
                   f"({listing(row['peer_rates'], '{:,.0f}')}), ubo {row['ubo_rate']:,.0f} run-it/s "
                   f"({listing(row['ubo_rates'], '{:,.0f}')})", "met" if row["ratio"] >= 10 else "missed", row["loads"])
@@ -200,6 +202,8 @@ def main() -> None:
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS)
     parser.add_argument("--slip-steps", type=int, default=10_000)
     parser.add_argument("--cores", type=int, default=None, help="pin the process to the first N CPUs (default: all)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads, also the fused kernels' (default 1; at most the CPUs allowed)")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this markdown file")
     parser.add_argument("--peer", type=Path, default=None,
                         help="a checkout of benchopt/benchmark_bilevel (target peer)")
@@ -212,7 +216,9 @@ def main() -> None:
         if not 1 <= args.cores <= len(available):
             sys.exit(f"--cores must be in [1, {len(available)}] (the CPUs this process may use), got {args.cores}")
         os.sched_setaffinity(0, available[:args.cores])
-    torch.set_num_threads(1)
+    if not 1 <= args.threads <= len(os.sched_getaffinity(0)):
+        sys.exit(f"--threads must be in [1, {len(os.sched_getaffinity(0))}] (the CPUs allowed), got {args.threads}")
+    torch.set_num_threads(args.threads)
     table = Table()
     start = time.perf_counter()
     print(f"command: python3 benchmarks/perf_targets.py {' '.join(sys.argv[1:])}; torch {torch.__version__}, "
@@ -220,7 +226,7 @@ def main() -> None:
     print(table.markdown(), end="")
     runners = {"slip": lambda: target_slip(table, args.reps, args.slip_steps),
                "one_run": lambda: target_one_run(table, args.reps), "jax": lambda: target_jax(table, args.reps),
-               "peer": lambda: target_peer(table, args.reps, args.peer, args.peer_python),
+               "peer": lambda: target_peer(table, args.reps, args.peer, args.peer_python, args.threads),
                "shares": lambda: target_shares(table, args.reps)}
     for name in args.targets:
         runners[name]()

@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ubo.synthetic.fused_rng import AVAILABLE, _jit
+from ubo.synthetic import fused_threads
+from ubo.synthetic.fused_rng import AVAILABLE, _jit, _jit_split, prange
 
 
 def usable(*tensors: torch.Tensor) -> bool:
@@ -44,44 +45,44 @@ def _in_range(i0, i1, i2, i3, n):
 
 
 @_jit
-def _mean_rows(idx, data):
-    runs, b = idx.shape
+def _mean_into(out, idx, data, lo, hi):
+    """Rows lo..hi-1 of ``mean_rows`` into out (zeros); False at the first index outside [0, n)."""
+    b = idx.shape[1]
     n, d = data.shape
-    out = np.zeros((runs, d))
-    for r in range(runs):
+    for r in range(lo, hi):
         j = 0
         while j + 4 <= b:  # four rows per pass over k, added in the order j, j + 1, j + 2, j + 3
             i0, i1, i2, i3 = idx[r, j], idx[r, j + 1], idx[r, j + 2], idx[r, j + 3]
             if not _in_range(i0, i1, i2, i3, n):
-                raise ValueError(_BAD_IDX)
+                return False
             for k in range(d):
                 out[r, k] = (((out[r, k] + data[i0, k]) + data[i1, k]) + data[i2, k]) + data[i3, k]
             j += 4
         for j in range(j, b):
             i0 = idx[r, j]
             if not _in_range(i0, i0, i0, i0, n):
-                raise ValueError(_BAD_IDX)
+                return False
             for k in range(d):
                 out[r, k] += data[i0, k]
         for k in range(d):
             out[r, k] /= b
-    return out
+    return True
 
 
 @_jit
-def _rank_one_rows(idx, data, point, labels):
-    """Four drawn rows at a time: their four dot products side by side (each summed k = 0, 1, ... on its own,
-    so independent chains instead of one), then added to the run's sum in the order j, j + 1, j + 2, j + 3."""
-    runs, b = idx.shape
+def _rank_one_into(out, idx, data, point, labels, lo, hi):
+    """Rows lo..hi-1 of ``rank_one_rows`` into out (zeros); False at the first index outside [0, n). Four drawn rows at a time: their four dot products
+    side by side (each summed k = 0, 1, ... on its own, so independent chains instead of one), then added to the
+    run's sum in the order j, j + 1, j + 2, j + 3."""
+    b = idx.shape[1]
     n, d = data.shape
-    out = np.zeros((runs, d))
     labelled = labels.shape[0] > 0
-    for r in range(runs):
+    for r in range(lo, hi):
         j = 0
         while j + 4 <= b:
             i0, i1, i2, i3 = idx[r, j], idx[r, j + 1], idx[r, j + 2], idx[r, j + 3]
             if not _in_range(i0, i1, i2, i3, n):
-                raise ValueError(_BAD_IDX)
+                return False
             c0 = c1 = c2 = c3 = 0.0
             for k in range(d):
                 p = point[r, k]
@@ -97,7 +98,7 @@ def _rank_one_rows(idx, data, point, labels):
         for j in range(j, b):
             i0 = idx[r, j]
             if not _in_range(i0, i0, i0, i0, n):
-                raise ValueError(_BAD_IDX)
+                return False
             c0 = 0.0
             for k in range(d):
                 c0 += data[i0, k] * point[r, k]
@@ -107,21 +108,20 @@ def _rank_one_rows(idx, data, point, labels):
                 out[r, k] += c0 * data[i0, k]
         for k in range(d):
             out[r, k] /= b
-    return out
+    return True
 
 
 @_jit
-def _matvec_rows(idx, mats, v, transpose):
-    """v_r M (v (R, p)) or, with ``transpose``, M v_r (v (R, q)), summed over the drawn matrices j = 1..b, each
-    product's terms in index order."""
-    runs, b = idx.shape
+def _matvec_into(out, idx, mats, v, transpose, lo, hi):
+    """Rows lo..hi-1 of ``matvec_rows`` into out (zeros), False at a bad index: v_r M (v (R, p)) or, with ``transpose``, M v_r
+    (v (R, q)), summed over the drawn matrices j = 1..b, each product's terms in index order."""
+    b = idx.shape[1]
     n, p, q = mats.shape
-    out = np.zeros((runs, p if transpose else q))
-    for r in range(runs):
+    for r in range(lo, hi):
         for j in range(b):
             i = idx[r, j]
             if not _in_range(i, i, i, i, n):
-                raise ValueError(_BAD_IDX)
+                return False
             if transpose:
                 for a in range(p):
                     acc = 0.0
@@ -135,20 +135,20 @@ def _matvec_rows(idx, mats, v, transpose):
                         out[r, c] += w * mats[i, a, c]
         for c in range(out.shape[1]):
             out[r, c] /= b
-    return out
+    return True
 
 
 @_jit
-def _argsort_rows(keys):
-    runs, n = keys.shape
+def _argsort_into(out, keys, lo, hi):
+    """Rows lo..hi-1 of ``argsort_rows`` into out."""
+    n = keys.shape[1]
     depth = 1
     while (1 << depth) < 2 * n:
         depth += 1
     shift, flip = np.uint64(64 - depth), np.uint64(1) << np.uint64(63)  # flip: signed order as unsigned
-    out = np.empty((runs, n), dtype=np.int64)
     key, ordered = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
     start = np.empty((1 << depth) + 1, dtype=np.int64)
-    for r in range(runs):
+    for r in range(lo, hi):
         start[:] = 0
         for i in range(n):
             key[i] = np.uint64(keys[r, i]) ^ flip
@@ -169,6 +169,81 @@ def _argsort_rows(keys):
                 q -= 1
             ordered[q + 1] = k
             out[r, q + 1] = i
+
+
+@_jit
+def _mean_rows(idx, data):
+    out = np.zeros((idx.shape[0], data.shape[1]))
+    if not _mean_into(out, idx, data, 0, idx.shape[0]):
+        raise ValueError(_BAD_IDX)
+    return out
+
+
+@_jit_split
+def _mean_split(chunks, idx, data):
+    runs = idx.shape[0]
+    out = np.zeros((runs, data.shape[1]))
+    good = np.empty(chunks, dtype=np.bool_)  # an exception inside prange would not reach the caller
+    for c in prange(chunks):
+        good[c] = _mean_into(out, idx, data, c * runs // chunks, (c + 1) * runs // chunks)
+    if not good.all():
+        raise ValueError(_BAD_IDX)
+    return out
+
+
+@_jit
+def _rank_one_rows(idx, data, point, labels):
+    out = np.zeros((idx.shape[0], data.shape[1]))
+    if not _rank_one_into(out, idx, data, point, labels, 0, idx.shape[0]):
+        raise ValueError(_BAD_IDX)
+    return out
+
+
+@_jit_split
+def _rank_one_split(chunks, idx, data, point, labels):
+    runs = idx.shape[0]
+    out = np.zeros((runs, data.shape[1]))
+    good = np.empty(chunks, dtype=np.bool_)  # an exception inside prange would not reach the caller
+    for c in prange(chunks):
+        good[c] = _rank_one_into(out, idx, data, point, labels, c * runs // chunks, (c + 1) * runs // chunks)
+    if not good.all():
+        raise ValueError(_BAD_IDX)
+    return out
+
+
+@_jit
+def _matvec_rows(idx, mats, v, transpose):
+    out = np.zeros((idx.shape[0], mats.shape[1] if transpose else mats.shape[2]))
+    if not _matvec_into(out, idx, mats, v, transpose, 0, idx.shape[0]):
+        raise ValueError(_BAD_IDX)
+    return out
+
+
+@_jit_split
+def _matvec_split(chunks, idx, mats, v, transpose):
+    runs = idx.shape[0]
+    out = np.zeros((runs, mats.shape[1] if transpose else mats.shape[2]))
+    good = np.empty(chunks, dtype=np.bool_)  # an exception inside prange would not reach the caller
+    for c in prange(chunks):
+        good[c] = _matvec_into(out, idx, mats, v, transpose, c * runs // chunks, (c + 1) * runs // chunks)
+    if not good.all():
+        raise ValueError(_BAD_IDX)
+    return out
+
+
+@_jit
+def _argsort_rows(keys):
+    out = np.empty(keys.shape, dtype=np.int64)
+    _argsort_into(out, keys, 0, keys.shape[0])
+    return out
+
+
+@_jit_split
+def _argsort_split(chunks, keys):
+    runs = keys.shape[0]
+    out = np.empty(keys.shape, dtype=np.int64)
+    for c in prange(chunks):
+        _argsort_into(out, keys, c * runs // chunks, (c + 1) * runs // chunks)
     return out
 
 
@@ -176,20 +251,29 @@ _NO_LABELS = np.empty(0)
 
 
 def mean_rows(idx: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
-    return torch.from_numpy(_mean_rows(idx.numpy(), data.numpy()))
+    runs, b = idx.shape
+    return torch.from_numpy(fused_threads.call(_mean_rows, _mean_split, runs, runs * b * data.shape[1] * fused_threads.NS_MULADD,
+                                               idx.numpy(), data.numpy()))
 
 
 def rank_one_rows(idx: torch.Tensor, data: torch.Tensor, point: torch.Tensor,
                   labels: torch.Tensor | None = None) -> torch.Tensor:
-    return torch.from_numpy(_rank_one_rows(idx.numpy(), data.numpy(), point.numpy(),
-                                           _NO_LABELS if labels is None else labels.numpy()))
+    runs, b = idx.shape
+    ns = 2 * runs * b * data.shape[1] * fused_threads.NS_MULADD
+    return torch.from_numpy(fused_threads.call(_rank_one_rows, _rank_one_split, runs, ns, idx.numpy(), data.numpy(), point.numpy(),
+                                               _NO_LABELS if labels is None else labels.numpy()))
 
 
 def matvec_rows(idx: torch.Tensor, mats: torch.Tensor, v: torch.Tensor, transpose: bool = False) -> torch.Tensor:
     """(1/b) sum_j v_r M_{idx_rj} (R, q), or with ``transpose`` (1/b) sum_j M_{idx_rj} v_r (R, p): M (n, p, q)."""
-    return torch.from_numpy(_matvec_rows(idx.numpy(), mats.numpy(), v.numpy(), transpose))
+    runs, b = idx.shape
+    return torch.from_numpy(fused_threads.call(_matvec_rows, _matvec_split, runs,
+                                               runs * b * mats[0].numel() * fused_threads.NS_MULADD,
+                                               idx.numpy(), mats.numpy(), v.numpy(), transpose))
 
 
 def argsort_rows(keys: torch.Tensor) -> torch.Tensor:
     """torch.argsort(keys, dim=1, stable=True) for a CPU int64 (R, n) tensor, by ``_argsort_rows``."""
-    return torch.from_numpy(_argsort_rows(keys.numpy()))
+    return torch.from_numpy(fused_threads.call(_argsort_rows, _argsort_split, keys.shape[0],
+                                               keys.numel() * fused_threads.NS_SORTED,
+                                               keys.numpy()))

@@ -101,6 +101,15 @@ def _jit(fn):
     return numba.njit(cache=True, nogil=True, error_model="numpy")(fn) if AVAILABLE else fn
 
 
+def _jit_split(fn):
+    """``_jit`` with numba's prange: the kernels that cut their runs into chunks, one per thread
+    (synthetic.fused_threads decides when)."""
+    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(fn) if AVAILABLE else fn
+
+
+prange = numba.prange if AVAILABLE else range
+
+
 if AVAILABLE:
     from llvmlite import ir
     from numba.extending import intrinsic
@@ -178,15 +187,30 @@ def draw_salt(call, sub):
 
 
 @_jit
-def bits(keys, call, sub, n):
-    """(R, n) uint64: the 64 random bits of every element of sub-stream ``sub`` of oracle call ``call``."""
-    salt = draw_salt(call, sub)
-    out = np.empty((keys.shape[0], n), dtype=np.uint64)
-    for r in range(keys.shape[0]):
+def _bits_rows(out, keys, salt, lo, hi):
+    """Rows lo..hi-1 of ``bits`` into out."""
+    for r in range(lo, hi):
         step = _mix(keys[r] ^ salt)
-        for j in range(n):
+        for j in range(out.shape[1]):
             step = step + _GOLDEN
             out[r, j] = _mix(step)
+
+
+@_jit
+def bits(keys, call, sub, n):
+    """(R, n) uint64: the 64 random bits of every element of sub-stream ``sub`` of oracle call ``call``."""
+    out = np.empty((keys.shape[0], n), dtype=np.uint64)
+    _bits_rows(out, keys, draw_salt(call, sub), 0, keys.shape[0])
+    return out
+
+
+@_jit_split
+def bits_split(chunks, keys, call, sub, n):
+    """``bits`` with the runs cut into ``chunks`` contiguous chunks, one per thread (the same bits)."""
+    runs, salt = keys.shape[0], draw_salt(call, sub)
+    out = np.empty((runs, n), dtype=np.uint64)
+    for c in prange(chunks):
+        _bits_rows(out, keys, salt, c * runs // chunks, (c + 1) * runs // chunks)
     return out
 
 
@@ -197,15 +221,30 @@ def _open_unit(w):
 
 
 @_jit
-def uniforms(keys, call, sub, n):
-    """(R, n) float64 uniforms in (0, 1)."""
-    salt = draw_salt(call, sub)
-    out = np.empty((keys.shape[0], n), dtype=np.float64)
-    for r in range(keys.shape[0]):
+def _uniform_rows(out, keys, salt, lo, hi):
+    """Rows lo..hi-1 of ``uniforms`` into out."""
+    for r in range(lo, hi):
         step = _mix(keys[r] ^ salt)
-        for j in range(n):
+        for j in range(out.shape[1]):
             step = step + _GOLDEN
             out[r, j] = _open_unit(_mix(step))
+
+
+@_jit
+def uniforms(keys, call, sub, n):
+    """(R, n) float64 uniforms in (0, 1)."""
+    out = np.empty((keys.shape[0], n), dtype=np.float64)
+    _uniform_rows(out, keys, draw_salt(call, sub), 0, keys.shape[0])
+    return out
+
+
+@_jit_split
+def uniforms_split(chunks, keys, call, sub, n):
+    """``uniforms`` with the runs cut into ``chunks`` contiguous chunks, one per thread (the same bits)."""
+    runs, salt = keys.shape[0], draw_salt(call, sub)
+    out = np.empty((runs, n), dtype=np.float64)
+    for c in prange(chunks):
+        _uniform_rows(out, keys, salt, c * runs // chunks, (c + 1) * runs // chunks)
     return out
 
 
@@ -330,6 +369,27 @@ def _gaussian_rows(block, n, r0, bounds, sigma, scale):
 
 
 @_jit
+def _shaped_rows(out, keys, salt, lo, hi, mode, bounds, sigma, scale):
+    """Rows lo..hi-1 of ``shaped_normals`` into out, in blocks of about BLOCK elements (whole rows)."""
+    n = out.shape[1]
+    flat = out.reshape(-1)
+    rows = max(1, BLOCK // max(n, 1))
+    size = min(hi - lo, rows) * n
+    idx = np.empty(size, dtype=np.int64)
+    words = np.empty(size, dtype=np.uint64)
+    factor = np.empty(min(hi - lo, rows), dtype=np.float64)
+    for r0 in range(lo, hi, rows):
+        block = flat[r0 * n:min(hi, r0 + rows) * n]
+        rejected = _first_attempts(keys, salt, r0, n, block, idx, words, ZIG_X, ZIG_RATIO)
+        for k in range(rejected):
+            block[idx[k]] = ziggurat(words[k], ZIG_X, ZIG_RATIO, ZIG_F, ZIG_RISE)
+        if mode == BOUNDED:
+            _bound_rows(block, n, r0, bounds, sigma, scale, factor)
+        elif mode == GAUSSIAN:
+            _gaussian_rows(block, n, r0, bounds, sigma, scale)
+
+
+@_jit
 def shaped_normals(keys, call, sub, n, mode, bounds, sigma, scale):
     """(R, n) float64 standard normals of sub-stream ``sub`` of oracle call ``call``, shaped per part
     [bounds[k], bounds[k + 1]) when mode != RAW.
@@ -338,22 +398,16 @@ def shaped_normals(keys, call, sub, n, mode, bounds, sigma, scale):
     ``scale`` (R,) multiplies each row; an empty array means no row scale. Computed in blocks of about
     BLOCK elements (whole rows) that stay in the L1 cache through the hash, the ziggurat and the shaping.
     """
-    R = keys.shape[0]
-    salt = draw_salt(call, sub)
-    out = np.empty((R, n), dtype=np.float64)
-    flat = out.reshape(-1)
-    rows = max(1, BLOCK // max(n, 1))
-    size = min(R, rows) * n
-    idx = np.empty(size, dtype=np.int64)
-    words = np.empty(size, dtype=np.uint64)
-    factor = np.empty(min(R, rows), dtype=np.float64)
-    for r0 in range(0, R, rows):
-        block = flat[r0 * n:min(R, r0 + rows) * n]
-        rejected = _first_attempts(keys, salt, r0, n, block, idx, words, ZIG_X, ZIG_RATIO)
-        for k in range(rejected):
-            block[idx[k]] = ziggurat(words[k], ZIG_X, ZIG_RATIO, ZIG_F, ZIG_RISE)
-        if mode == BOUNDED:
-            _bound_rows(block, n, r0, bounds, sigma, scale, factor)
-        elif mode == GAUSSIAN:
-            _gaussian_rows(block, n, r0, bounds, sigma, scale)
+    out = np.empty((keys.shape[0], n), dtype=np.float64)
+    _shaped_rows(out, keys, draw_salt(call, sub), 0, keys.shape[0], mode, bounds, sigma, scale)
+    return out
+
+
+@_jit_split
+def shaped_normals_split(chunks, keys, call, sub, n, mode, bounds, sigma, scale):
+    """``shaped_normals`` with the runs cut into ``chunks`` contiguous chunks, one per thread (the same bits)."""
+    runs, salt = keys.shape[0], draw_salt(call, sub)
+    out = np.empty((runs, n), dtype=np.float64)
+    for c in prange(chunks):
+        _shaped_rows(out, keys, salt, c * runs // chunks, (c + 1) * runs // chunks, mode, bounds, sigma, scale)
     return out

@@ -29,7 +29,7 @@ import os
 import numpy as np
 import torch
 
-from ubo.synthetic import fused_rng
+from ubo.synthetic import fused_rng, fused_threads
 
 _MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -240,17 +240,26 @@ class Draw:
     def _fused(self) -> bool:
         return _backend == "numba" and self._host_keys is not None
 
+    def _kernel(self, serial, split, ns: float, sub: int, n: int, *rest) -> np.ndarray:
+        """serial(host keys, call, sub, n, *rest), a fused kernel over the R runs and n elements of sub-stream
+        ``sub`` at about ``ns`` nanoseconds an element, or its ``split`` twin over threads when that pays
+        (synthetic.fused_threads; the same bits)."""
+        runs = len(self._host_keys)
+        return fused_threads.call(serial, split, runs, runs * n * ns, self._host_keys, self.call, sub, n, *rest)
+
     def bits(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) int64 of 64 random bits each, for sub-stream ``sub``."""
         if self._fused():
-            return torch.from_numpy(fused_rng.bits(self._host_keys, self.call, sub, n).view(np.int64))
+            words = self._kernel(fused_rng.bits, fused_rng.bits_split, fused_threads.NS_WORD, sub, n)
+            return torch.from_numpy(words.view(np.int64))
         base = mix64(self.keys ^ self._salt(sub))
         return _mix64_(base[:, None] + _offsets(n, self.keys.device)[None, :])
 
     def uniform(self, n: int, sub: int = 0) -> torch.Tensor:
         """(R, n) uniforms (top 53 bits + 1/2) / 2^53, in (0, 1) up to the rounding of the top one to 1."""
         if self._fused():
-            return torch.from_numpy(fused_rng.uniforms(self._host_keys, self.call, sub, n))
+            return torch.from_numpy(self._kernel(fused_rng.uniforms, fused_rng.uniforms_split, fused_threads.NS_WORD,
+                                                 sub, n))
         u = _shr(self.bits(n, sub), 11).to(self.dtype)
         return u.mul_(2.0**-53).add_(2.0**-54)
 
@@ -269,8 +278,8 @@ class Draw:
             if bounds is None:
                 bounds = _BOUNDS[dims] = np.cumsum((0,) + dims)
             rows = _NO_SCALE if scale is None else (scale.detach() if scale.requires_grad else scale).numpy()
-            return torch.from_numpy(fused_rng.shaped_normals(self._host_keys, self.call, sub, total, mode, bounds,
-                                                             float(sigma), rows))
+            return torch.from_numpy(self._kernel(fused_rng.shaped_normals, fused_rng.shaped_normals_split,
+                                                 fused_threads.NS_NORMAL, sub, total, mode, bounds, float(sigma), rows))
         base = mix64(self.keys ^ self._salt(sub))
         z = normals_from_bits(_mix64_(base[:, None] + _offsets(total, self.keys.device)[None, :]), self.dtype)
         if mode == fused_rng.RAW:

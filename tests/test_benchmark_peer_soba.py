@@ -33,7 +33,7 @@ def test_without_a_peer_the_harness_says_what_to_provide(args, says):
 def test_perf_targets_row_says_not_measured_without_a_peer():
     targets = load("perf_targets")
     table = targets.Table()
-    targets.target_peer(table, 1, None, None)
+    targets.target_peer(table, 1, None, None, 1)
     assert len(table.rows) == 1
     assert "benchmark_bilevel" in table.rows[0] and "| not measured |" in table.rows[0] and "--peer" in table.rows[0]
 
@@ -80,6 +80,6 @@ def test_callback_lets_exactly_the_asked_epochs_run_and_times_them():
 def test_markdown_verdict_is_against_10x():
     peer_soba = load("peer_soba")
     row = dict(peer="float32", ubo="quadratic (x)", ratios=[9.0, 9.9, 10.5], peer_rate=1e4, ubo_rate=9.9e4,
-               cpu_per_wall=(1.0, 1.0), loads=(0.1, 0.2), dim=10, runs=1000)
+               cpu_per_wall=(1.0, 1.0), loads=(0.1, 0.2), dim=10, runs=1000, cpus=(0,))
     assert "| missed |" in peer_soba.markdown(dict(row, ratio=9.9))
     assert "| met |" in peer_soba.markdown(dict(row, ratio=10.0))

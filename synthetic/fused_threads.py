@@ -1,0 +1,61 @@
+"""When a fused kernel (synthetic.fused_rng, synthetic.fused_minibatch) splits its runs over threads.
+
+Every fused kernel computes each run's row on its own, in an order fixed by the run alone, so the runs can be
+cut into contiguous chunks, one per thread (numba's prange), and the result is the serial call's, bit for bit
+(tests/synthetic/test_synth_fused_threads.py). A call splits when
+
+    chunks = min(torch.get_num_threads(), the CPUs this process may use, numba's pool size, runs) >= 2
+    and its estimated serial time is at least MIN_NS (below that, the ~5 us launch of the pool costs more than
+    the second thread saves; the estimate is the call's elements times the NS_* of its kind, measured on one
+    core of the 2-core machine, and the crossover is in benchmarks/RESULTS.md).
+
+So torch's intra-op thread count is the one knob: ``torch.set_num_threads(1)`` keeps every kernel serial, as the
+worker processes of ``run(..., workers=k)`` and of the sweeps already do.
+
+numba picks its threading layer (OpenMP here, or TBB); its fallback, the workqueue, takes ~70 us a launch
+against OpenMP's ~5 us, so where it is the layer every call stays serial. A forked child of a process
+that has used GNU OpenMP must not use it again (numba aborts it): ``run(..., workers=k)`` forks, so a process
+that is not the one whose calls first split stays serial. The pool takes one call at a time here: a call made
+from another Python thread meanwhile runs serially (the same bits).
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import torch
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - exercised on installs without numba
+    numba = None
+
+MIN_NS = 10_000  # estimated serial nanoseconds below which a call stays serial
+NS_WORD, NS_NORMAL = 1.0, 5.0  # per element: a hashed word (bits, uniforms); a shaped normal
+NS_MULADD, NS_SORTED = 0.5, 10.0  # per minibatch multiply-add (rows x width read); per element of a permutation
+
+_held = threading.Lock()
+_first = {}  # "pid": the process whose calls split first (a forked child's stay serial); "layer": numba's layer
+
+
+def chunks(runs: int, ns: float) -> int:
+    """How many contiguous chunks a call over ``runs`` runs, estimated at ``ns`` serial nanoseconds, is cut into."""
+    if numba is None or ns < MIN_NS or (_first and (_first["pid"] != os.getpid() or _first["layer"] == "workqueue")):
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(torch.get_num_threads(), cpus, numba.config.NUMBA_NUM_THREADS, runs))
+
+
+def call(serial, split, runs: int, ns: float, *args):
+    """serial(*args), or split(k, *args) with the runs cut into k >= 2 chunks (``chunks``) when this thread can
+    hold the pool; both return the same array."""
+    k = chunks(runs, ns)
+    if k > 1 and _held.acquire(blocking=False):
+        try:
+            out = split(k, *args)
+            if not _first:
+                _first.update(pid=os.getpid(), layer=numba.threading_layer())
+            return out
+        finally:
+            _held.release()
+    return serial(*args)
