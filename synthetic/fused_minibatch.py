@@ -17,8 +17,8 @@ synthetic.finite_sum.Minibatch on CPU float64 tensors that need no gradient, whe
 ``argsort_rows`` gives exactly torch's stable argsort (the same permutation, ties in index order): each row's
 keys are bucketed by their top D bits (2^D >= 2n buckets, filled in index order), then an insertion sort on
 the whole keys finishes within the buckets; for random 64-bit keys a bucket holds about one key, so this
-costs a few passes over the row instead of a comparison sort's log n (measured 10.9 against torch's 55-69
-ms for 1000 rows of 1024).
+costs a few passes over the row instead of a comparison sort's log n (measured 8.6 against torch's 55-69
+ms for 1000 rows of 1024, one core).
 """
 from __future__ import annotations
 
@@ -140,35 +140,41 @@ def _matvec_into(out, idx, mats, v, transpose, lo, hi):
 
 @_jit
 def _argsort_into(out, keys, lo, hi):
-    """Rows lo..hi-1 of ``argsort_rows`` into out."""
+    """Rows lo..hi-1 of ``argsort_rows`` into out: the row's keys counted into buckets by their top bits, moved
+    to their buckets in index order (with their indices), then an insertion sort that only runs where a key is
+    below its predecessor (inside a bucket); the indices are copied to the row at the end."""
     n = keys.shape[1]
     depth = 1
     while (1 << depth) < 2 * n:
         depth += 1
     shift, flip = np.uint64(64 - depth), np.uint64(1) << np.uint64(63)  # flip: signed order as unsigned
-    key, ordered = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+    ordered, index = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.int64)
+    bucket = np.empty(n, dtype=np.int64)
     start = np.empty((1 << depth) + 1, dtype=np.int64)
     for r in range(lo, hi):
         start[:] = 0
         for i in range(n):
-            key[i] = np.uint64(keys[r, i]) ^ flip
-            start[(key[i] >> shift) + np.uint64(1)] += 1
+            bucket[i] = (np.uint64(keys[r, i]) ^ flip) >> shift
+            start[bucket[i] + 1] += 1
         for c in range(1 << depth):
             start[c + 1] += start[c]
         for i in range(n):  # into the buckets in index order (stable)
-            bucket = key[i] >> shift
-            pos = start[bucket]
-            start[bucket] = pos + 1
-            ordered[pos] = key[i]
-            out[r, pos] = i
+            p = start[bucket[i]]
+            start[bucket[i]] = p + 1
+            ordered[p] = np.uint64(keys[r, i]) ^ flip
+            index[p] = i
         for p in range(1, n):  # insertion sort: moves only inside buckets, never past an equal key
-            k, i, q = ordered[p], out[r, p], p - 1
-            while q >= 0 and ordered[q] > k:
-                ordered[q + 1] = ordered[q]
-                out[r, q + 1] = out[r, q]
-                q -= 1
-            ordered[q + 1] = k
-            out[r, q + 1] = i
+            k = ordered[p]
+            if ordered[p - 1] > k:
+                i, q = index[p], p - 1
+                while q >= 0 and ordered[q] > k:
+                    ordered[q + 1] = ordered[q]
+                    index[q + 1] = index[q]
+                    q -= 1
+                ordered[q + 1] = k
+                index[q + 1] = i
+        for p in range(n):
+            out[r, p] = index[p]
 
 
 @_jit
