@@ -5,9 +5,11 @@ cut into contiguous chunks, one per thread (numba's prange), and the result is t
 (tests/synthetic/test_synth_fused_threads.py). A call splits when
 
     chunks = min(torch.get_num_threads(), the CPUs this process may use, numba's pool size, runs) >= 2
-    and its estimated serial time is at least MIN_NS (below that, the ~5 us launch of the pool costs more than
-    the second thread saves; the estimate is the call's elements times the NS_* of its kind, measured on one
-    core of the 2-core machine, and the crossover is in benchmarks/RESULTS.md).
+    and its estimated serial time (the call's elements times the NS_* of its kind, measured on one core of the
+    2-core machine) is at least MIN_NS = 200 us. One call alone gains from about 10 us (the pool's launch takes
+    5 us), but inside a run the gain on calls of about 100 us did not show: SLIP at d = 10, every draw split,
+    took 20.1 s against 20.3 s on one thread (benchmarks/RESULTS.md, sixth pass), while the finite-sum averages
+    (300-700 us a call) and the epoch permutations (ms) gain 1.4-1.9x. So only calls from 200 us split.
 
 So torch's intra-op thread count is the one knob: ``torch.set_num_threads(1)`` keeps every kernel serial, as the
 worker processes of ``run(..., workers=k)`` and of the sweeps already do.
@@ -30,7 +32,7 @@ try:
 except ImportError:  # pragma: no cover - exercised on installs without numba
     numba = None
 
-MIN_NS = 10_000  # estimated serial nanoseconds below which a call stays serial
+MIN_NS = 200_000  # estimated serial nanoseconds below which a call stays serial
 NS_WORD, NS_NORMAL = 1.0, 5.0  # per element: a hashed word (bits, uniforms); a shaped normal
 NS_MULADD, NS_SORTED = 0.5, 10.0  # per minibatch multiply-add (rows x width read); per element of a permutation
 
