@@ -320,14 +320,16 @@ def _bound_rows(block, n, r0, bounds, sigma, scale, factor):
     """block[r, part] *= scale_{r0 + r} sigma / ||block[r, part]|| for every part [bounds[k], bounds[k + 1]) of
     the rows of ``block`` (n elements each; ``factor`` holds one number per row). The squares are summed in the
     order j = lo, lo + 1, ... of each row, four rows side by side (independent sums instead of one chain of
-    dependent additions); the factors are then computed in one vectorised loop."""
-    rows = block.shape[0] // n
+    dependent additions); the factors are then computed in one vectorised loop. Indices are unsigned: numba then
+    needs no negative-index wrap-around per access, which kept these loops from vectorising (1.6-2.5x faster,
+    the same bits; benchmarks/RESULTS.md, sixth pass)."""
+    rows, un, one, four = _U(block.shape[0] // n), _U(n), _U(1), _U(4)
     for k in range(bounds.shape[0] - 1):
-        lo, width = bounds[k], bounds[k + 1] - bounds[k]
-        r = 0
-        while r + 4 <= rows:
-            a = r * n + lo
-            b, c, d = a + n, a + 2 * n, a + 3 * n
+        lo, width = _U(bounds[k]), _U(bounds[k + 1] - bounds[k])
+        r = _U(0)
+        while r + four <= rows:
+            a = r * un + lo
+            b, c, d = a + un, a + _U(2) * un, a + _U(3) * un
             sa = sb = sc = sd = 0.0
             for j in range(width):
                 va, vb, vc, vd = block[a + j], block[b + j], block[c + j], block[d + j]
@@ -335,36 +337,38 @@ def _bound_rows(block, n, r0, bounds, sigma, scale, factor):
                 sb += vb * vb
                 sc += vc * vc
                 sd += vd * vd
-            factor[r], factor[r + 1], factor[r + 2], factor[r + 3] = sa, sb, sc, sd
-            r += 4
+            factor[r], factor[r + one], factor[r + _U(2)], factor[r + _U(3)] = sa, sb, sc, sd
+            r += four
         while r < rows:
-            a = r * n + lo
+            a = r * un + lo
             s = 0.0
             for j in range(width):
                 s += block[a + j] * block[a + j]
             factor[r] = s
-            r += 1
+            r += one
         if scale.shape[0] > 0:
             for r in range(rows):
-                factor[r] = scale[r0 + r] * sigma / math.sqrt(factor[r])
+                factor[r] = scale[_U(r0) + r] * sigma / math.sqrt(factor[r])
         else:
             for r in range(rows):
                 factor[r] = 1.0 * sigma / math.sqrt(factor[r])
         for r in range(rows):
             f = factor[r]
-            for j in range(r * n + lo, r * n + lo + width):
-                block[j] *= f
+            a = r * un + lo
+            for j in range(width):
+                block[a + j] *= f
 
 
 @_jit
 def _gaussian_rows(block, n, r0, bounds, sigma, scale):
-    """block[r, part] *= scale_{r0 + r} (sigma / sqrt(width)) for every part."""
-    for r in range(block.shape[0] // n):
-        row = scale[r0 + r] if scale.shape[0] > 0 else 1.0
+    """block[r, part] *= scale_{r0 + r} (sigma / sqrt(width)) for every part (unsigned indices, as ``_bound_rows``)."""
+    un = _U(n)
+    for r in range(_U(block.shape[0] // n)):
+        row = scale[_U(r0) + r] if scale.shape[0] > 0 else 1.0
         for k in range(bounds.shape[0] - 1):
-            lo, hi = bounds[k], bounds[k + 1]
+            lo, hi = _U(bounds[k]), _U(bounds[k + 1])
             factor = row * (sigma / math.sqrt(hi - lo))
-            for j in range(r * n + lo, r * n + hi):
+            for j in range(r * un + lo, r * un + hi):
                 block[j] *= factor
 
 
