@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ubo.algorithms.trace import Trace
+from ubo.synthetic import fused_threads
 
 # Linux forks the workers (they start at once, with ubo imported, as torch's DataLoader workers do there;
 # elsewhere they are spawned, which re-imports the calling script: guard it with
@@ -39,10 +40,11 @@ def check_workers(workers, problem) -> int:
 
 
 def _run_shard(algorithm, problem, run_ids: list[int], kwargs: dict) -> Trace:
-    """One shard in a worker: one torch thread, the ordinary one-process runner."""
+    """One shard in a worker: one thread (torch's and the fused kernels'), the ordinary one-process runner."""
     from ubo.algorithms.runner import run
 
     torch.set_num_threads(1)
+    fused_threads.set_threads(1)
     return run(algorithm, problem, run_ids=run_ids, **kwargs)
 
 

@@ -24,10 +24,10 @@ call blocks on the result (``jax.block_until_ready``), so JAX's asynchronous dis
 Timed: wall and process CPU time of ``run`` after a warm-up run, compile excluded.
 ubo: ``algorithms.run`` with R runs (record every 128 steps, included in ubo's time).
 Both sides are pinned to the same CPUs (``--cpus``, default CPU 0; the worker starts under ``taskset -c CPUS``).
-On one CPU, ubo runs one torch thread and the peer gets XLA's single-thread flags; on k CPUs, ubo runs k torch
-threads (so its fused kernels split their runs over them, synthetic.fused_threads) and XLA its own defaults,
-for one seed at a time as benchopt runs it. Each repetition times the peer (each precision) then ubo; the ratio is
-(ubo run-iterations/s) / (peer iterations/s), median over repetitions; every repetition is printed.
+ubo runs one torch thread and its fused kernels on k = len(CPUs) threads (synthetic.fused_threads); on one CPU
+the peer gets XLA's single-thread flags, on more XLA its own defaults, for one seed at a time as benchopt runs it.
+Each repetition times the peer (each precision) then ubo; the ratio is (ubo run-iterations/s) / (peer
+iterations/s), median over repetitions; every repetition is printed.
 ``--precision``: the peer as benchopt runs it is float32 (jax_enable_x64 off); float64 is ubo's precision.
 A check first runs 10 peer epochs (1,280 iterations) and 200 ubo runs as long (``quadratic``), and prints the
 peer's ||grad Phi(x_T)|| beside ubo's 5/50/95% quantiles (the same algorithm and instance: it should lie inside).
@@ -120,7 +120,9 @@ class Peer:
     """The worker process of one precision; ``run(epochs)`` -> its reply."""
 
     def __init__(self, python: str, peer: Path, arrays: Path, x64: bool, cpus: tuple[int, ...]):
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **({"XLA_FLAGS": XLA_ONE_THREAD} if len(cpus) == 1 else {}))
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        if len(cpus) == 1:
+            env["XLA_FLAGS"] = XLA_ONE_THREAD
         cmd = [python, str(Path(__file__).resolve()), "--worker", str(peer), str(arrays)] + (["--x64"] if x64 else [])
         if shutil.which("taskset"):
             cmd = ["taskset", "-c", ",".join(map(str, cpus))] + cmd
@@ -187,19 +189,23 @@ def check(peer: Peer, problem, x0) -> str:
 def measure(peer_dir: Path, python: str, reps: int = 3, runs: int = 1000, dim: int = 10, cpus: tuple = (0,),
             precisions=("float32", "float64"), peer_epochs: int = 80, ubo_steps: int = 256, samples_steps: int = 32,
             log=print) -> list[dict]:
-    """Alternate the peer (each precision) and ubo, both pinned to ``cpus`` and ubo on len(cpus) torch threads
-    (restored after); return one dict per (peer precision, ubo problem)."""
+    """Alternate the peer (each precision) and ubo, both pinned to ``cpus``, ubo on one torch thread and its fused
+    kernels on len(cpus) (restored after); return one dict per (peer precision, ubo problem)."""
     import torch
+
+    from ubo.synthetic import fused_threads
 
     affinity, threads = os.sched_getaffinity(0), torch.get_num_threads()
     os.sched_setaffinity(0, set(cpus))
-    torch.set_num_threads(len(cpus))
+    torch.set_num_threads(1)
+    setting = fused_threads.set_threads(len(cpus))
     try:
         return _alternate(peer_dir, python, reps, runs, dim, cpus, precisions, peer_epochs, ubo_steps,
                           samples_steps, log)
     finally:
         os.sched_setaffinity(0, affinity)
         torch.set_num_threads(threads)
+        fused_threads.set_threads(setting)
 
 
 def _alternate(peer_dir, python, reps, runs, dim, cpus, precisions, peer_epochs, ubo_steps, samples_steps, log):

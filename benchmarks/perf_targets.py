@@ -5,8 +5,8 @@
                                        [--peer PATH/benchmark_bilevel --peer-python PATH/bin/python]
 
 Targets (coupled F3 family, d = dim_x = dim_y, bounded noise sigma = 0.1 on every oracle call, record every 100,
-``--threads`` torch threads, default 1, which are also the threads ubo's fused kernels split their runs over
-(synthetic.fused_threads); each figure the median of ``--reps`` repetitions, every repetition listed):
+one torch thread, and ubo's fused numba kernels on ``--threads`` threads (default 1; synthetic.fused_threads
+splits a call's runs over them); each figure the median of ``--reps`` repetitions, every repetition listed):
   slip     SLIP, 1000 runs x 10,000 iterations, d = 10: <= 5 s (milestone 10 s); BO-REP and AdamBO within 2x of
            SLIP (the same run each); with more than one core, the SLIP run again with ``workers`` = the cores
            (algorithms.shards). ``--slip-steps`` < 10,000 times fewer steps and scales the seconds up (marked)
@@ -20,8 +20,8 @@ starts: with N = 1 both sides get the same single core, whatever threads XLA spa
 not hold in jax 0.10.2, so unpinned it takes the second core of a 2-core machine while ubo runs one thread).
   peer     ubo / benchmark_bilevel's SOBA (the peer's own code, one seed per jit call, float32 as benchopt runs it
            and float64) at d = 10: >= 10x, through benchmarks/peer_soba.py, both pinned to the first K allowed CPUs
-           (K = ``--threads``; ubo on K threads, the peer's XLA single-threaded only when K = 1). Needs
-           ``--peer PATH`` (a checkout of benchopt/benchmark_bilevel) and ``--peer-python PATH`` (a python with
+           (K = ``--threads``; ubo's fused kernels on K threads, the peer's XLA single-threaded only when K = 1).
+           Needs ``--peer PATH`` (a checkout of benchopt/benchmark_bilevel) and ``--peer-python PATH`` (a python with
            benchopt and jax; default this one if it imports benchopt); without them the row says "not measured".
 The load average (1 min) is recorded before and after each target: on a shared machine absolute times
 are inflated, while the alternated ratios (jax) are steadier. Each target alone takes < 3 min on a quiet
@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 from ubo import algorithms
-from ubo.synthetic import make_problem
+from ubo.synthetic import fused_threads, make_problem
 
 HERE = Path(__file__).resolve().parent
 HYPER = {"slip": dict(eta=0.01, gamma=0.1, nu=0.1), "borep": dict(eta=0.01, gamma=0.1, nu=0.1, epochs=0),
@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--slip-steps", type=int, default=10_000)
     parser.add_argument("--cores", type=int, default=None, help="pin the process to the first N CPUs (default: all)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads, also the fused kernels' (default 1; at most the CPUs allowed)")
+                        help="threads of ubo's fused kernels (default 1; at most the CPUs allowed); torch uses one")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this markdown file")
     parser.add_argument("--peer", type=Path, default=None,
                         help="a checkout of benchopt/benchmark_bilevel (target peer)")
@@ -218,7 +218,8 @@ def main() -> None:
         os.sched_setaffinity(0, available[:args.cores])
     if not 1 <= args.threads <= len(os.sched_getaffinity(0)):
         sys.exit(f"--threads must be in [1, {len(os.sched_getaffinity(0))}] (the CPUs allowed), got {args.threads}")
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(1)
+    fused_threads.set_threads(args.threads)
     table = Table()
     start = time.perf_counter()
     print(f"command: python3 benchmarks/perf_targets.py {' '.join(sys.argv[1:])}; torch {torch.__version__}, "

@@ -71,9 +71,9 @@ def _mean_into(out, idx, data, lo, hi):
 
 @_jit
 def _rank_one_into(out, idx, data, point, labels, lo, hi):
-    """Rows lo..hi-1 of ``rank_one_rows`` into out (zeros); False at the first index outside [0, n). Four drawn rows at a time: their four dot products
-    side by side (each summed k = 0, 1, ... on its own, so independent chains instead of one), then added to the
-    run's sum in the order j, j + 1, j + 2, j + 3."""
+    """Rows lo..hi-1 of ``rank_one_rows`` into out (zeros); False at the first index outside [0, n). Four drawn
+    rows at a time: their four dot products side by side (each summed k = 0, 1, ... on its own, so independent
+    chains instead of one), then added to the run's sum in the order j, j + 1, j + 2, j + 3."""
     b = idx.shape[1]
     n, d = data.shape
     labelled = labels.shape[0] > 0
@@ -113,8 +113,8 @@ def _rank_one_into(out, idx, data, point, labels, lo, hi):
 
 @_jit
 def _matvec_into(out, idx, mats, v, transpose, lo, hi):
-    """Rows lo..hi-1 of ``matvec_rows`` into out (zeros), False at a bad index: v_r M (v (R, p)) or, with ``transpose``, M v_r
-    (v (R, q)), summed over the drawn matrices j = 1..b, each product's terms in index order."""
+    """Rows lo..hi-1 of ``matvec_rows`` into out (zeros), False at a bad index: v_r M (v (R, p)) or, with
+    ``transpose``, M v_r (v (R, q)), summed over the drawn matrices j = 1..b, each product's terms in index order."""
     b = idx.shape[1]
     n, p, q = mats.shape
     for r in range(lo, hi):
@@ -258,7 +258,8 @@ _NO_LABELS = np.empty(0)
 
 def mean_rows(idx: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
     runs, b = idx.shape
-    return torch.from_numpy(fused_threads.call(_mean_rows, _mean_split, runs, runs * b * data.shape[1] * fused_threads.NS_MULADD,
+    ns = runs * b * data.shape[1] * fused_threads.NS_MULADD
+    return torch.from_numpy(fused_threads.call(_mean_rows, _mean_split, runs, ns,
                                                idx.numpy(), data.numpy()))
 
 
@@ -266,8 +267,8 @@ def rank_one_rows(idx: torch.Tensor, data: torch.Tensor, point: torch.Tensor,
                   labels: torch.Tensor | None = None) -> torch.Tensor:
     runs, b = idx.shape
     ns = 2 * runs * b * data.shape[1] * fused_threads.NS_MULADD
-    return torch.from_numpy(fused_threads.call(_rank_one_rows, _rank_one_split, runs, ns, idx.numpy(), data.numpy(), point.numpy(),
-                                               _NO_LABELS if labels is None else labels.numpy()))
+    return torch.from_numpy(fused_threads.call(_rank_one_rows, _rank_one_split, runs, ns, idx.numpy(), data.numpy(),
+                                               point.numpy(), _NO_LABELS if labels is None else labels.numpy()))
 
 
 def matvec_rows(idx: torch.Tensor, mats: torch.Tensor, v: torch.Tensor, transpose: bool = False) -> torch.Tensor:

@@ -80,9 +80,11 @@ def test_bad_indices_are_refused_when_split():
 
 @pytest.fixture
 def threads():
-    previous = torch.get_num_threads()
+    """torch.set_num_threads, with torch's count and fused_threads' own setting restored after the test."""
+    previous, setting = torch.get_num_threads(), fused_threads.set_threads(None)
     yield torch.set_num_threads
     torch.set_num_threads(previous)
+    fused_threads.set_threads(setting)
 
 
 @TWO_CPUS
@@ -98,6 +100,21 @@ def test_when_a_call_splits(threads, monkeypatch):
     assert fused_threads.chunks(1000, 1e9) == 1  # a forked child of the process that split
     monkeypatch.setattr(fused_threads, "_first", {"pid": os.getpid(), "layer": "workqueue"})
     assert fused_threads.chunks(1000, 1e9) == 1  # the slow fallback layer
+
+
+@TWO_CPUS
+def test_set_threads_decouples_the_fused_kernels_from_torch(threads):
+    threads(1)
+    assert fused_threads.set_threads(2) is None
+    assert fused_threads.chunks(1000, 1e9) == 2  # torch on one thread, the fused kernels on two
+    threads(2)
+    fused_threads.set_threads(1)
+    assert fused_threads.chunks(1000, 1e9) == 1
+    assert fused_threads.set_threads(None) == 1
+    assert fused_threads.chunks(1000, 1e9) == 2  # following torch again
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="count must be an integer >= 1 or None"):
+            fused_threads.set_threads(bad)
 
 
 @TWO_CPUS
