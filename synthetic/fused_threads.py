@@ -8,8 +8,8 @@ cut into contiguous chunks, one per thread (numba's prange), and the result is t
     threads = ``set_threads(k)``'s k, or torch.get_num_threads() until it is called (or after set_threads(None)),
     and its estimated serial time (the call's elements times the NS_* of its kind, measured on one core of the
     2-core machine) is at least MIN_NS = 200 us. One call alone gains from about 10 us (the pool's launch takes
-    5 us), but inside a run the gain on calls of about 100 us did not show: SLIP at d = 10, every draw split,
-    took 20.1 s against 20.3 s on one thread (benchmarks/RESULTS.md, sixth pass), while the finite-sum averages
+    5 us), but inside a run the gain on calls of about 100 us did not show: SLIP at d = 10 took 20.1 s on two
+    threads, every draw split, against 20.3 s on one (benchmarks/RESULTS.md, sixth pass), while the finite-sum averages
     (300-700 us a call) and the epoch permutations (ms) gain 1.4-1.9x. So only calls from 200 us split.
 
 By default torch's intra-op thread count is the knob: ``torch.set_num_threads(1)`` keeps every kernel serial, as
