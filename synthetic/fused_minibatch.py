@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ubo.synthetic import fused_threads
-from ubo.synthetic.fused_rng import AVAILABLE, _jit, _jit_split, prange
+from ubo.synthetic.fused_rng import AVAILABLE, _jit, _jit_split, chunk_rows, prange
 
 
 def usable(*tensors: torch.Tensor) -> bool:
@@ -191,7 +191,8 @@ def _mean_split(chunks, idx, data):
     out = np.zeros((runs, data.shape[1]))
     good = np.empty(chunks, dtype=np.bool_)  # an exception inside prange would not reach the caller
     for c in prange(chunks):
-        good[c] = _mean_into(out, idx, data, c * runs // chunks, (c + 1) * runs // chunks)
+        lo, hi = chunk_rows(c, chunks, runs)
+        good[c] = _mean_into(out, idx, data, lo, hi)
     if not good.all():
         raise ValueError(_BAD_IDX)
     return out
@@ -211,7 +212,8 @@ def _rank_one_split(chunks, idx, data, point, labels):
     out = np.zeros((runs, data.shape[1]))
     good = np.empty(chunks, dtype=np.bool_)  # an exception inside prange would not reach the caller
     for c in prange(chunks):
-        good[c] = _rank_one_into(out, idx, data, point, labels, c * runs // chunks, (c + 1) * runs // chunks)
+        lo, hi = chunk_rows(c, chunks, runs)
+        good[c] = _rank_one_into(out, idx, data, point, labels, lo, hi)
     if not good.all():
         raise ValueError(_BAD_IDX)
     return out
@@ -231,7 +233,8 @@ def _matvec_split(chunks, idx, mats, v, transpose):
     out = np.zeros((runs, mats.shape[1] if transpose else mats.shape[2]))
     good = np.empty(chunks, dtype=np.bool_)  # an exception inside prange would not reach the caller
     for c in prange(chunks):
-        good[c] = _matvec_into(out, idx, mats, v, transpose, c * runs // chunks, (c + 1) * runs // chunks)
+        lo, hi = chunk_rows(c, chunks, runs)
+        good[c] = _matvec_into(out, idx, mats, v, transpose, lo, hi)
     if not good.all():
         raise ValueError(_BAD_IDX)
     return out
@@ -249,7 +252,8 @@ def _argsort_split(chunks, keys):
     runs = keys.shape[0]
     out = np.empty(keys.shape, dtype=np.int64)
     for c in prange(chunks):
-        _argsort_into(out, keys, c * runs // chunks, (c + 1) * runs // chunks)
+        lo, hi = chunk_rows(c, chunks, runs)
+        _argsort_into(out, keys, lo, hi)
     return out
 
 
@@ -275,7 +279,7 @@ def matvec_rows(idx: torch.Tensor, mats: torch.Tensor, v: torch.Tensor, transpos
     """(1/b) sum_j v_r M_{idx_rj} (R, q), or with ``transpose`` (1/b) sum_j M_{idx_rj} v_r (R, p): M (n, p, q)."""
     runs, b = idx.shape
     return torch.from_numpy(fused_threads.call(_matvec_rows, _matvec_split, runs,
-                                               runs * b * mats[0].numel() * fused_threads.NS_MULADD,
+                                               runs * b * mats.shape[1] * mats.shape[2] * fused_threads.NS_MULADD,
                                                idx.numpy(), mats.numpy(), v.numpy(), transpose))
 
 

@@ -110,6 +110,12 @@ def _jit_split(fn):
 prange = numba.prange if AVAILABLE else range
 
 
+@_jit
+def chunk_rows(c, chunks, runs):
+    """Rows [lo, hi) of chunk c when ``runs`` rows are cut into ``chunks`` contiguous chunks (the split kernels)."""
+    return c * runs // chunks, (c + 1) * runs // chunks
+
+
 if AVAILABLE:
     from llvmlite import ir
     from numba.extending import intrinsic
@@ -210,7 +216,8 @@ def bits_split(chunks, keys, call, sub, n):
     runs, salt = keys.shape[0], draw_salt(call, sub)
     out = np.empty((runs, n), dtype=np.uint64)
     for c in prange(chunks):
-        _bits_rows(out, keys, salt, c * runs // chunks, (c + 1) * runs // chunks)
+        lo, hi = chunk_rows(c, chunks, runs)
+        _bits_rows(out, keys, salt, lo, hi)
     return out
 
 
@@ -244,7 +251,8 @@ def uniforms_split(chunks, keys, call, sub, n):
     runs, salt = keys.shape[0], draw_salt(call, sub)
     out = np.empty((runs, n), dtype=np.float64)
     for c in prange(chunks):
-        _uniform_rows(out, keys, salt, c * runs // chunks, (c + 1) * runs // chunks)
+        lo, hi = chunk_rows(c, chunks, runs)
+        _uniform_rows(out, keys, salt, lo, hi)
     return out
 
 
@@ -413,5 +421,6 @@ def shaped_normals_split(chunks, keys, call, sub, n, mode, bounds, sigma, scale)
     runs, salt = keys.shape[0], draw_salt(call, sub)
     out = np.empty((runs, n), dtype=np.float64)
     for c in prange(chunks):
-        _shaped_rows(out, keys, salt, c * runs // chunks, (c + 1) * runs // chunks, mode, bounds, sigma, scale)
+        lo, hi = chunk_rows(c, chunks, runs)
+        _shaped_rows(out, keys, salt, lo, hi, mode, bounds, sigma, scale)
     return out
