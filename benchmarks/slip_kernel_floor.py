@@ -20,39 +20,28 @@ operands in cache, so the floor errs low.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import timeit
 from collections import Counter
-from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
 from ubo import algorithms
 
+from algorithms_speed import HYPER, GeneratorClock, noisy_coupled, seconds  # this folder (a script's sys.path[0])
+
 KERNELS = {  # aten name -> the operation on random operands of the recorded shapes
     "aten::mm": lambda a, b: a @ b, "aten::addmm": lambda c, a, b: torch.addmm(c, a, b),
     "aten::tanh": torch.tanh, "aten::sinh": torch.sinh, "aten::cosh": torch.cosh, "aten::sin": torch.sin,
     "aten::cos": torch.cos, "aten::exp": torch.exp, "aten::log1p": torch.log1p,
 }
-
-
-def _load_algorithms_speed():
-    """benchmarks/algorithms_speed.py (the target's problem and SLIP settings, its clocks), loaded by path."""
-    spec = importlib.util.spec_from_file_location("algorithms_speed", Path(__file__).with_name("algorithms_speed.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SPEED = _load_algorithms_speed()
-SLIP = algorithms.make("slip", **SPEED.HYPER["slip"])
+SLIP = algorithms.make("slip", **HYPER["slip"])  # the target's settings (benchmarks/algorithms_speed.py)
 
 
 def step_and_generator_ms(problem, runs: int, steps: int) -> tuple[float, float]:
     """(ms per iteration of algorithms.run, ms of it inside the generator's draws)."""
-    with SPEED.GeneratorClock() as clock:
-        total = SPEED.seconds(SLIP, problem, runs, steps)
+    with GeneratorClock() as clock:
+        total = seconds(SLIP, problem, runs, steps)
     return total / steps * 1e3, clock.total / steps * 1e3
 
 
@@ -88,7 +77,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    problem = SPEED.noisy_coupled(args.dim)
+    problem = noisy_coupled(args.dim)
     step_and_generator_ms(problem, args.runs, 10)  # warm-up (numba, allocations)
     timed = [step_and_generator_ms(problem, args.runs, args.steps) for _ in range(args.reps)]
     step = min(t[0] for t in timed)
